@@ -1,0 +1,3 @@
+from socius.cli import app
+
+app()

@@ -1,0 +1,103 @@
+"""The application factory: one FastAPI app serving pages, the JSON API, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from socius import __version__
+from socius.config import Settings
+from socius.core import handlers, runtime
+from socius.core.context import RequestContextMiddleware
+from socius.core.csrf import csrf_protect
+from socius.core.db import Database, TransactionMiddleware
+from socius.core.observability import ObservabilityMiddleware, metrics_response
+from socius.core.templating import STATIC
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings, database_url: str, *, run_worker: bool = False) -> FastAPI:
+    """Build the app for a database URL. `run_worker` runs the job worker inside this process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker: asyncio.Task | None = None
+        if run_worker:
+            from socius.core.db import libpq_conninfo
+            from socius.core.jobs import build_app
+
+            jobs = build_app(libpq_conninfo(database_url))
+            await jobs.open_async()
+            worker = asyncio.create_task(jobs.run_worker_async(install_signal_handlers=False))
+            log.info("worker_started", mode="in-process")
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
+                await jobs.close_async()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Socius",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.db = Database(database_url, pool_size=settings.db_pool_size)
+    runtime.set_database(app.state.db)
+
+    # Outermost first: observe everything, then own the transaction, then know the caller.
+    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(TransactionMiddleware)
+    app.add_middleware(ObservabilityMiddleware)
+    handlers.install(app)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _mount_routers(app)
+    _mount_health(app)
+    return app
+
+
+def _mount_routers(app: FastAPI) -> None:
+    from socius.accounts import api as accounts_api
+    from socius.accounts import web as accounts_web
+    from socius.admin import web as admin_web
+    from socius.people import api as people_api
+    from socius.people import web as people_web
+
+    for module in (accounts_api, people_api):
+        app.include_router(module.router, prefix="/api/v1")
+    for module in (accounts_web, people_web, admin_web):
+        app.include_router(module.router)
+
+
+def _mount_health(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> Response:
+        try:
+            async with request.app.state.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as error:  # report, don't crash: this is what load balancers poll
+            log.warning("healthz_database_unreachable", error=type(error).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = metrics_response()
+        return Response(body, media_type=content_type)

@@ -1,0 +1,151 @@
+"""Database: typed declarative base, engine, and the request-owned transaction.
+
+Services receive an `AsyncSession` and never commit. `TransactionMiddleware` commits the request's session just
+before the response headers are sent when the status is below 400, and rolls back otherwise, so a client never
+sees success for a write that did not commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import Request
+from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+log = structlog.get_logger(__name__)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: DateTime(timezone=True)}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class Database:
+    """The engine and session factory one process shares."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, echo=echo
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction that commits on success: for jobs and CLI commands."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def sync_url(url: str) -> str:
+    """The same database for psycopg used directly (COPY, procrastinate, Alembic)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def libpq_conninfo(url: str) -> str:
+    """A libpq connection string psycopg accepts, from a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    parts: dict[str, Any] = {
+        "host": u.query.get("host") or u.host,
+        "port": u.port,
+        "user": u.username,
+        "password": u.password,
+        "dbname": u.database,
+    }
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The request's session, opened on first use; TransactionMiddleware ends it."""
+    state = request.scope.setdefault("state", {})
+    session = state.get("db_session")
+    if session is None:
+        db: Database = request.app.state.db
+        session = db.sessionmaker()
+        await session.begin()
+        state["db_session"] = session
+    return session
+
+
+class TransactionMiddleware:
+    """Pure ASGI: commit or roll back the request's session before the response starts."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                session = scope.get("state", {}).pop("db_session", None)
+                if session is not None:
+                    try:
+                        if message["status"] < 400:
+                            await session.commit()
+                        else:
+                            await session.rollback()
+                    except Exception:
+                        log.exception("commit_failed", path=scope.get("path"))
+                        await session.close()
+                        await send(_commit_failed_start())
+                        await send({"type": "http.response.body", "body": b'{"error":{"code":"unavailable",'
+                                    b'"message":"The change could not be saved. Please try again."}}'})
+                        raise _ResponseReplaced from None
+                    await session.close()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except _ResponseReplaced:
+            return
+        finally:
+            session = scope.get("state", {}).pop("db_session", None)
+            if session is not None:
+                await session.rollback()
+                await session.close()
+
+
+class _ResponseReplaced(Exception):
+    pass
+
+
+def _commit_failed_start() -> dict:
+    return {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [(b"content-type", b"application/json")],
+    }

@@ -1,0 +1,75 @@
+"""Structured logs (structlog, JSON) and Prometheus metrics. Never log cookies, tokens or passwords."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+REQUESTS = Counter("socius_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "socius_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+log = structlog.get_logger("socius.http")
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    processors = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer(),
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    # uvicorn's access log would repeat ours, with query strings that may hold tokens.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def metrics_response() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+class ObservabilityMiddleware:
+    """One log line and two metrics per request, labelled by route template (not raw path: bounded labels)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = scope.get("route")
+            template = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static") else "other")
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            if not template.startswith("/static"):
+                principal = scope.get("state", {}).get("principal")
+                log.info(
+                    "request", method=scope["method"], path=scope["path"], status=status,
+                    ms=round(elapsed * 1000, 1), person=getattr(principal, "person_id", None),
+                )

@@ -1,0 +1,9 @@
+"""Every module's models, imported so SQLAlchemy and Alembic see the whole schema."""
+
+from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
+from socius.admin.models import AuditEntry
+from socius.core.db import Base
+from socius.people.models import Person, PersonNameKey, PersonPhoto
+
+__all__ = ["Account", "ApiToken", "AuditEntry", "Base", "LoginFailure", "Person", "PersonNameKey", "PersonPhoto",
+           "WebSession"]
