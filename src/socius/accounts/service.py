@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
 from socius.admin import service as audit
 from socius.core.auth import Principal
-from socius.core.db import Database, utcnow
+from socius.core.db import utcnow
 from socius.core.errors import NotFound, RateLimited, ValidationFailed
 from socius.core.i18n import N_
 from socius.people.models import Person, Role
@@ -103,11 +103,12 @@ class LoginLimits:
 
 
 async def authenticate(
-    database: Database, db: AsyncSession, username: str, password: str, ip: str, limits: LoginLimits
+    db: AsyncSession, username: str, password: str, ip: str, limits: LoginLimits
 ) -> Person | None:
     """The person for these credentials, or None. The same answer whether or not the account exists.
 
-    Failures are recorded in their own transaction: they must count even though the request fails.
+    A failure is recorded in the caller's transaction, so the caller must commit it (the login page answers
+    a failed attempt with the form again, status 200).
     """
     name = username.strip().lower()[:64]
     keys = [f"user:{name}", f"ip:{ip}"]
@@ -133,9 +134,7 @@ async def authenticate(
     ok = _hasher.verify(password[:PASSWORD_MAX], hash_) and row is not None and row[0].password_hash is not None
     if ok and row[1].deactivated_at is None:
         return row[1]
-    async with database.transaction() as side:
-        side.add_all([LoginFailure(key=k) for k in keys])
-        await side.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - 4 * limits.window))
+    db.add_all([LoginFailure(key=k) for k in keys])
     return None
 
 
@@ -220,7 +219,8 @@ async def create_token(db: AsyncSession, person_id: int, name: str, actor_id: in
     token = ApiToken(person_id=person_id, name=name, token_hash=sha256(raw), prefix=raw[:10])
     db.add(token)
     await db.flush()
-    await audit.record(db, actor_id, "token.create", "api_token", token.id, new={"name": name, "person": person_id})
+    await audit.record(db, None, "token.create", "api_token", token.id, new={"name": name, "person": person_id},
+                       actor_id=actor_id)
     return token, raw
 
 
@@ -237,7 +237,7 @@ async def revoke_token(db: AsyncSession, principal: Principal, token_id: int) ->
         raise NotFound()
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        await audit.record(db, principal.person_id, "token.revoke", "api_token", token.id)
+        await audit.record(db, principal, "token.revoke", "api_token", token.id)
 
 
 async def resolve_token(db: AsyncSession, raw: str) -> Principal | None:

@@ -37,15 +37,13 @@ async def login(
     limits = service.LoginLimits(settings.login_max_failures, dt.timedelta(minutes=settings.login_window_minutes))
     context = {"next": safe_next(next), "username": username[:64]}
     try:
-        person = await service.authenticate(
-            request.app.state.db, db, username, password, client_ip(request), limits
-        )
+        person = await service.authenticate(db, username, password, client_ip(request), limits)
     except RateLimited as error:
         return render(request, "accounts/login.html", {**context, "error": error.render_message()}, status=429)
     if person is None:
-        # The same words whether the account exists or not.
+        # The same words whether the account exists or not; 200 so the recorded failure commits.
         message = i18n.gettext(N_("The username or password is not correct."))
-        return render(request, "accounts/login.html", {**context, "error": message}, status=401)
+        return render(request, "accounts/login.html", {**context, "error": message})
     raw = await service.start_session(
         db, person,
         absolute=dt.timedelta(hours=settings.session_absolute_hours),

@@ -41,27 +41,62 @@ def start_embedded_postgres(data_dir: Path, *, database: str = "socius") -> str:
     return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
 
 
-def _start_with_system_binaries(pgdata: Path) -> Path:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not (initdb and pg_ctl):
+def _start_with_system_binaries(pgdata: Path, bin_dir: Path | None = None) -> Path:
+    """initdb and pg_ctl from PATH (or bin_dir). PostgreSQL refuses to run as root: then a system user runs it."""
+    initdb = str(bin_dir / "initdb") if bin_dir else shutil.which("initdb")
+    pg_ctl = str(bin_dir / "pg_ctl") if bin_dir else shutil.which("pg_ctl")
+    if not (initdb and pg_ctl and Path(initdb).exists()):
         raise RuntimeError(
             "No embedded PostgreSQL: install the 'pgserver' wheel (CPython 3.11/3.12) or put initdb and pg_ctl "
             "on PATH, or set SOCIUS_DATABASE_URL."
         )
+    as_user = _unprivileged_prefix(pgdata)
     if not (pgdata / "PG_VERSION").exists():
         subprocess.run(
-            [initdb, "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+            [*as_user, initdb, "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+             "--locale=C.UTF-8"],
             check=True, capture_output=True,
         )
-    status = subprocess.run([pg_ctl, "-D", str(pgdata), "status"], capture_output=True)
+    status = subprocess.run([*as_user, pg_ctl, "-D", str(pgdata), "status"], capture_output=True)
     if status.returncode != 0:
         subprocess.run(
-            [pg_ctl, "-D", str(pgdata), "-w", "-l", str(pgdata / "server.log"),
+            [*as_user, pg_ctl, "-D", str(pgdata), "-w", "-l", str(pgdata / "server.log"),
              "-o", f"-k {pgdata} -c listen_addresses=''", "start"],
             check=True, capture_output=True,
         )
-        atexit.register(subprocess.run, [pg_ctl, "-D", str(pgdata), "-m", "fast", "stop"], capture_output=True)
+        atexit.register(stop_system_postgres, pgdata, bin_dir)
     return pgdata
+
+
+def stop_system_postgres(pgdata: Path, bin_dir: Path | None = None) -> None:
+    pg_ctl = str(bin_dir / "pg_ctl") if bin_dir else shutil.which("pg_ctl")
+    if pg_ctl:
+        subprocess.run([*_unprivileged_prefix(pgdata), pg_ctl, "-D", str(pgdata), "-m", "fast", "stop"],
+                       capture_output=True)
+
+
+SYSTEM_USER = "socius-pg"
+
+
+def _unprivileged_prefix(pgdata: Path) -> list[str]:
+    """As root, run PostgreSQL as a system user that owns the data directory."""
+    if os.geteuid() != 0:
+        pgdata.mkdir(parents=True, exist_ok=True)
+        return []
+    import pwd
+
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SYSTEM_USER], check=True, capture_output=True)
+    pgdata.mkdir(parents=True, exist_ok=True)
+    shutil.chown(pgdata, SYSTEM_USER)
+    for parent in pgdata.parents:  # the server must be able to reach its directory
+        if parent.stat().st_mode & 0o001 == 0:
+            parent.chmod(parent.stat().st_mode | 0o001)
+        if parent == Path("/"):
+            break
+    return ["runuser", "-u", SYSTEM_USER, "--"]
 
 
 def _ensure_database(socket_dir: Path, database: str) -> None:

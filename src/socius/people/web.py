@@ -14,7 +14,7 @@ from socius.core.authz import Permission
 from socius.core.errors import ValidationFailed
 from socius.core.i18n import N_
 from socius.core.requests import Caller, Session, client_ip
-from socius.core.templating import render
+from socius.core.templating import render, static_url
 from socius.people import service
 from socius.people.models import Person
 
@@ -27,6 +27,11 @@ FIELD_LABELS = {
     "phone": N_("Phone"), "languages": N_("Languages"), "manager": N_("Manager"), "manager_id": N_("Manager"),
     "about_md": N_("About me"), "links": N_("Links"), "photo": N_("Photo"), "guest_hidden": N_("Hidden from guests"),
 }
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return RedirectResponse(static_url("favicon.svg"), status_code=301)
 
 
 @router.get("/")
