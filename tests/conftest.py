@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import AsyncIterator
@@ -21,6 +22,11 @@ from socius.people.models import Person, Role
 from tests import pg
 
 PASSWORD = "correct-horse-battery"
+
+
+@functools.cache
+def _password_hash() -> str:
+    return accounts._hasher.hash(PASSWORD)
 
 
 def worker_id() -> str:
@@ -108,7 +114,9 @@ def make_person(db):
         fields.setdefault("email", f"{username}@example.com")
         person = await people.create_person(db, None, display_name=display_name or f"Person {n}", role=role,
                                             **fields)
-        await accounts.create_account(db, person, username, PASSWORD)
+        account = await accounts.create_account(db, person, username, None)
+        account.password_hash = _password_hash()  # argon2 is slow on purpose: hash the shared password once
+        await db.flush()  # requests run in sessions of their own on this connection
         return Someone(person, username)
 
     return make

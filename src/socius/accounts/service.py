@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -21,8 +22,12 @@ from socius.core.i18n import N_
 from socius.people.models import Person, Role
 
 _hasher = PasswordHash.recommended()  # argon2id
-# Verified when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-password-" + secrets.token_hex(8))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so a wrong username costs as long as a wrong password."""
+    return _hasher.hash("not-a-password-" + secrets.token_hex(8))
 
 TOKEN_PREFIX = "sct_"
 PASSWORD_MIN = 10
@@ -130,7 +135,7 @@ async def authenticate(
             select(Account, Person).join(Person, Person.id == Account.person_id).where(Account.username == name)
         )
     ).first()
-    hash_ = row[0].password_hash if row and row[0].password_hash else _DUMMY_HASH
+    hash_ = row[0].password_hash if row and row[0].password_hash else _dummy_hash()
     ok = _hasher.verify(password[:PASSWORD_MAX], hash_) and row is not None and row[0].password_hash is not None
     if ok and row[1].deactivated_at is None:
         return row[1]

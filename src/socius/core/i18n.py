@@ -10,7 +10,7 @@ import contextvars
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 LOCALES = ("zh_Hant", "zh_Hans", "en")
@@ -78,7 +78,7 @@ def normalise_locale(tag: str | None) -> str | None:
         return tag.replace("-", "_")
     try:
         loc = Locale.parse(tag, sep="-")
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnknownLocaleError):
         return None
     if loc.language == "en":
         return "en"

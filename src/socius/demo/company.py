@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 
 COMPANY_ZH = "致遠科技"
 COMPANY_EN = "Zhiyuan Technology"
@@ -242,8 +243,14 @@ EXTRA_LANGUAGES = {"tw": "ja", "cn": "ja", "hk": "zh-Hans", "sg": "ms", "en": "e
 LOCALE_OF = {"tw": "zh_Hant", "hk": "zh_Hant", "cn": "zh_Hans", "sg": "en", "en": "en", "es": "en", "fr": "en"}
 
 
+@cache
+def _phone_format(pattern: str) -> tuple[str, int]:
+    return pattern.replace("%", "%%").replace("#", "%s"), pattern.count("#")
+
+
 def phone_number(rng: random.Random, pattern: str, extension: bool = False) -> str:
-    number = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
+    template, digits = _phone_format(pattern)
+    number = template % tuple(f"{rng.randrange(10 ** digits):0{digits}d}")
     return f"{number} ext. {rng.randrange(1000, 9999)}" if extension else number
 
 

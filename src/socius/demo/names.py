@@ -8,6 +8,7 @@ Singapore. Surnames carry their regional romanisation because it cannot be deriv
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -190,9 +191,10 @@ class Name:
 
 
 _TABLES = {"tw": TAIWAN_SURNAMES, "cn": MAINLAND_SURNAMES, "hk": HONG_KONG_SURNAMES, "sg": SINGAPORE_SURNAMES}
-_WEIGHTS = {k: [w for _, _, w in v] for k, v in _TABLES.items()}
+_CUM_WEIGHTS = {k: list(itertools.accumulate(w for _, _, w in v)) for k, v in _TABLES.items()}
 
 
+@cache
 def _local(*parts: str) -> str:
     return ".".join(
         "".join(ch for ch in ascii_fold(p).lower() if ch.isalnum()) for p in parts if p
@@ -207,7 +209,7 @@ def make_name(rng: random.Random, culture: str, *, surname: str | None = None, g
     if culture in _TABLES:
         table = _TABLES[culture]
         if surname is None:
-            surname, latin_surname, _ = rng.choices(table, weights=_WEIGHTS[culture])[0]
+            surname, latin_surname, _ = rng.choices(table, cum_weights=_CUM_WEIGHTS[culture])[0]
         else:
             latin_surname = next((latin for han, latin, _ in table if han == surname), None) or "".join(
                 lazy_pinyin(surname, style=Style.NORMAL)).capitalize()

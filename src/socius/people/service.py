@@ -42,6 +42,11 @@ MAX_LANGUAGES = 20
 MAX_LINKS = 20
 PHONE_RE = re.compile(r"^[0-9+()#*.\-\s/]*(?:(?:ext|x)\.?\s*\d+)?$", re.IGNORECASE)
 CHAIN_LIMIT = 64  # reporting lines deeper than this are data errors; stop rather than loop
+ID_MAX = 2**63 - 1  # person.id is a bigint: a larger number names nobody (and must not reach the database)
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
 # --- who may read whom -------------------------------------------------------------------------------------
@@ -66,6 +71,8 @@ def readable_people(principal: Principal) -> Select[tuple[Person]]:
 
 async def get_person(db: AsyncSession, principal: Principal, person_id: int) -> Person:
     """The person if this principal may see them; NotFound otherwise (missing and hidden look the same)."""
+    if not _is_id(person_id):
+        raise NotFound()
     person = await db.scalar(readable_people(principal).where(Person.id == person_id))
     if person is None:
         raise NotFound()
@@ -181,6 +188,12 @@ async def org_chart_roots(db: AsyncSession, principal: Principal) -> list[Person
     return list(result)
 
 
+async def org_chart_person(db: AsyncSession, principal: Principal, person_id: int) -> Person:
+    """A person to open the org chart at: the chart is for employees, never for guests."""
+    require(principal, Permission.DIRECTORY_READ)
+    return await get_person(db, principal, person_id)
+
+
 # --- the directory -----------------------------------------------------------------------------------------
 
 @dataclass
@@ -203,7 +216,15 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
     limit = check_limit(query.limit)
     if len(query.q) > 200:
         raise ValidationFailed.one("q", N_("must be at most {n} characters"), n=200)
+    for field in ("department", "location", "language"):
+        value = getattr(query, field)
+        # PostgreSQL text cannot hold NUL: refuse here rather than fail in the database.
+        if value and text.has_control_chars(value):
+            raise ValidationFailed.one(field, N_("must not contain control characters"))
     key = text.compact(query.q)
+    if "@" in query.q:
+        # An e-mail address is kept whole as a key (see name_keys); compacting would drop its "@" and dots.
+        key = query.q.strip().lower()
     filters: list[ColumnElement[bool]] = [readable_clause(principal)]
     if not query.include_former:
         filters.append(Person.deactivated_at.is_(None))
@@ -212,7 +233,7 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
     if query.location:
         filters.append(Person.location == query.location)
     if query.language:
-        filters.append(Person.languages.any(query.language))
+        filters.append(Person.languages.contains([query.language]))  # @>: uses the GIN index
 
     if key:
         pattern = _like_escape(key) + "%"
@@ -233,6 +254,9 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
     order = (rank, Person.sort_key, Person.id)
     if query.cursor:
         after = decode_cursor(query.cursor, "cursor", (int, str, int))
+        # A cursor is opaque but not trusted: its values must fit the columns they are compared with.
+        if after[0] not in (0, 1) or not _is_id(after[2]) or text.has_control_chars(after[1]):
+            raise ValidationFailed.one("cursor", N_("is not a valid cursor"))
         filters.append(tuple_(*order) > tuple_(*(literal(v) for v in after)))
     stmt = stmt.where(and_(*filters)).order_by(*order).limit(limit + 1)
     if key:
@@ -406,7 +430,9 @@ async def _clean(db: AsyncSession, person: Person, values: dict[str, Any], *, is
             if field in MAX_LEN and len(value) > MAX_LEN[field]:
                 fail(field, N_("must be at most {n} characters"), n=MAX_LEN[field])
                 continue
-            if field != "about_md" and text.has_control_chars(value):
+            # The about text may hold any pasted text, but NUL never fits in a PostgreSQL text column.
+            bad_chars = "\x00" in value if field == "about_md" else text.has_control_chars(value)
+            if bad_chars:
                 fail(field, N_("must not contain control characters"))
                 continue
             if field == "display_name" and not value:
@@ -508,6 +534,8 @@ def _clean_links(value: Any) -> tuple[list[dict[str, str]], str | None]:
             return [], N_("links must be http:// or https:// addresses")
         if len(label) > 100:
             return [], N_("a link label must be at most 100 characters")
+        if text.has_control_chars(label):
+            return [], N_("must not contain control characters")
         links.append({"label": label or url, "url": url})
     return links, None
 
@@ -519,7 +547,7 @@ async def _check_manager(db: AsyncSession, person: Person, manager_id: Any, *, i
         return N_("must be a person id")
     if not is_new and manager_id == person.id:
         return N_("cannot be the person themselves")
-    manager = await db.get(Person, manager_id)
+    manager = await db.get(Person, manager_id) if _is_id(manager_id) else None
     if manager is None:
         return N_("is not a known person")
     if manager.role == Role.GUEST:
@@ -559,7 +587,7 @@ async def deactivate(db: AsyncSession, principal: Principal | None, person_id: i
         require(principal, Permission.PEOPLE_ADMINISTER)
         if principal.person_id == person_id:
             raise ValidationFailed.one("person", N_("you cannot deactivate yourself"))
-    person = await db.get(Person, person_id)
+    person = await db.get(Person, person_id) if _is_id(person_id) else None
     if person is None:
         raise NotFound()
     if person.deactivated_at is None:
@@ -572,7 +600,7 @@ async def deactivate(db: AsyncSession, principal: Principal | None, person_id: i
 async def reactivate(db: AsyncSession, principal: Principal | None, person_id: int, *, ip: str = "") -> Person:
     if principal is not None:
         require(principal, Permission.PEOPLE_ADMINISTER)
-    person = await db.get(Person, person_id)
+    person = await db.get(Person, person_id) if _is_id(person_id) else None
     if person is None:
         raise NotFound()
     if person.deactivated_at is not None:

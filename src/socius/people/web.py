@@ -180,7 +180,7 @@ async def photo(request: Request, db: Session, principal: Caller, person_id: int
 @router.get("/orgchart")
 async def org_chart(request: Request, db: Session, principal: Caller, root: int | None = None) -> Response:
     if root is not None:
-        top = await service.get_person(db, principal, root)
+        top = await service.org_chart_person(db, principal, root)
         chain = await service.reporting_chain(db, principal, top)
         roots = [top]
     else:
@@ -192,7 +192,7 @@ async def org_chart(request: Request, db: Session, principal: Caller, root: int 
 @router.get("/orgchart/{person_id}/reports")
 async def org_chart_reports(request: Request, db: Session, principal: Caller, person_id: int) -> Response:
     """The next level of the org chart, loaded when a node is opened (htmx)."""
-    manager = await service.get_person(db, principal, person_id)
+    manager = await service.org_chart_person(db, principal, person_id)
     reports = await service.direct_reports(db, principal, manager)
     counts = await service.report_counts(db, [p.id for p in reports])
     return render(request, "people/_orgchart_nodes.html", {"people": reports, "counts": counts})

@@ -1,0 +1,61 @@
+"""The job queue: jobs deferred in a transaction exist only if it commits, and a worker runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from socius.accounts.models import WebSession
+from socius.core import runtime
+from socius.core.db import Database, libpq_conninfo
+from socius.core.jobs import build_app, defer
+from socius.people.models import Person
+from tests import pg
+
+
+async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(db):
+    savepoint = await db.begin_nested()
+    await defer(db, "prune_sessions", timestamp=0)
+    count = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'socius:prune_sessions' AND args->>'timestamp' = '0'"
+    assert await db.scalar(text(count)) == 1
+    await savepoint.rollback()
+    assert await db.scalar(text(count)) == 0
+
+
+@pytest.fixture
+def jobs_database():
+    name = f"socius_jobs_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    url = pg.fresh_database(name)
+    yield url
+    pg.drop_database(name)
+
+
+async def test_worker_runs_a_committed_job(jobs_database):
+    database = Database(jobs_database, pool_size=2)
+    runtime.set_database(database)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+    async with database.transaction() as db:
+        person = Person(display_name="Temp", guest_hidden=[], languages=[], links=[])
+        db.add(person)
+        await db.flush()
+        db.add(WebSession(token_hash="a" * 64, person_id=person.id, csrf_secret="x", expires_at=long_ago,
+                          last_seen_at=long_ago))
+        db.add(WebSession(token_hash="b" * 64, person_id=person.id, csrf_secret="x",
+                          expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)))
+        await defer(db, "prune_sessions", timestamp=1)
+
+    jobs = build_app(libpq_conninfo(jobs_database))
+    async with jobs.open_async():
+        await jobs.run_worker_async(wait=False, install_signal_handlers=False)
+
+    with psycopg.connect(libpq_conninfo(jobs_database)) as conn:
+        status = conn.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'socius:prune_sessions'"
+                              " AND args->>'timestamp' = '1'").fetchone()
+        remaining = [row[0] for row in conn.execute("SELECT token_hash FROM web_session")]
+    assert status == ("succeeded",)
+    assert remaining == ["b" * 64]  # the expired session is gone, the live one stays
+    await database.dispose()
