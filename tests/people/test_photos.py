@@ -122,7 +122,7 @@ async def test_html_photo_through_the_page_form_is_refused(client, member, login
 async def test_text_file_is_refused(member, api):
     me = await api(member)
     response = await me.put(f"/api/v1/people/{member.id}/photo",
-                            files={"photo": ("notes.txt", "Meeting notes\n".encode(), "text/plain")})
+                            files={"photo": ("notes.txt", b"Meeting notes\n", "text/plain")})
     assert set(field_errors(response)) == {"photo"}
     assert (await me.get(f"/people/{member.id}/photo")).status_code == 404
 

@@ -37,7 +37,7 @@ async def test_reporting_chain_runs_to_the_top_and_direct_reports_are_listed(cli
     vp = await make_person("Victor Middle", title="VP Engineering", manager_id=ceo.id)
     director = await make_person("Dora Lower", title="Director", manager_id=vp.id)
     engineer = await make_person("Ethan Bottom", manager_id=director.id)
-    colleague = await make_person("Fiona Sideways", manager_id=director.id)
+    await make_person("Fiona Sideways", manager_id=director.id)
     await login(client, engineer)
 
     line = section((await client.get(f"/people/{engineer.id}")).text, "Reporting line")

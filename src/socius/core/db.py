@@ -8,6 +8,7 @@ sees success for a write that did not commit.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,8 @@ from fastapi import Request
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from socius.core.i18n import N_, gettext
 
 log = structlog.get_logger(__name__)
 
@@ -122,8 +125,9 @@ class TransactionMiddleware:
                         log.exception("commit_failed", path=scope.get("path"))
                         await session.close()
                         await send(_commit_failed_start())
-                        await send({"type": "http.response.body", "body": b'{"error":{"code":"unavailable",'
-                                    b'"message":"The change could not be saved. Please try again."}}'})
+                        message = gettext(N_("The change could not be saved. Please try again."))
+                        body = {"error": {"code": "unavailable", "message": message}}
+                        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
                         raise _ResponseReplaced from None
                     await session.close()
             await send(message)

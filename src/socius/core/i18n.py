@@ -10,7 +10,6 @@ import contextvars
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
 
 LOCALES = ("zh_Hant", "zh_Hans", "en")
@@ -70,40 +69,47 @@ _ = gettext
 
 
 def normalise_locale(tag: str | None) -> str | None:
-    """Map a BCP 47 tag (zh-TW, zh-Hans-CN, en-GB, zh_Hant) to one of LOCALES, or None."""
+    """Map a BCP 47 tag (zh-TW, zh-Hans-HK, en-GB, zh_Hant) to one of LOCALES, or None.
+
+    An explicit script wins over the region: iOS in Hong Kong sends zh-Hans-HK for Simplified.
+    """
     if not tag:
         return None
-    tag = tag.strip().replace("_", "-")
-    if tag.replace("-", "_") in LOCALES:
-        return tag.replace("-", "_")
-    try:
-        loc = Locale.parse(tag, sep="-")
-    except (ValueError, TypeError, UnknownLocaleError):
+    parts = [p for p in tag.strip().replace("_", "-").split("-") if p]
+    if not parts or len(parts) > 6:
         return None
-    if loc.language == "en":
+    language = parts[0].lower()
+    if language == "en":
         return "en"
-    if loc.language == "zh":
-        if loc.script == "Hant" or loc.territory in ("TW", "HK", "MO"):
-            return "zh_Hant"
+    if language != "zh":
+        return None
+    subtags = {p.lower() for p in parts[1:]}
+    if "hant" in subtags:
+        return "zh_Hant"
+    if "hans" in subtags:
         return "zh_Hans"
-    return None
+    if subtags & {"tw", "hk", "mo"}:
+        return "zh_Hant"
+    return "zh_Hans"
 
 
 def negotiate(accept_language: str | None, default: str = "en") -> str:
-    """The best of our locales for an Accept-Language header."""
+    """The best of our locales for an Accept-Language header (q=0 means "not this one")."""
     if not accept_language:
         return default
     choices: list[tuple[float, int, str]] = []
-    for index, part in enumerate(accept_language.split(",")):
+    for index, part in enumerate(accept_language[:1000].split(",")):
         pieces = part.strip().split(";")
         quality = 1.0
         for p in pieces[1:]:
-            if p.strip().startswith("q="):
+            key, _, value = p.strip().partition("=")
+            if key.lower() == "q":
                 try:
-                    quality = float(p.strip()[2:])
+                    quality = float(value)
                 except ValueError:
                     quality = 0.0
-        choices.append((-quality, index, pieces[0]))
+        if quality > 0:
+            choices.append((-quality, index, pieces[0].strip()))
     for _q, _i, tag in sorted(choices):
         if tag == "*":
             return default

@@ -86,6 +86,7 @@ async def _edit_page(request, db, principal, person: Person, errors=None, values
         "p": person, "errors": errors or {}, "values": values or {}, "manager": manager,
         "is_admin_edit": principal.can(Permission.PROFILE_EDIT_ANY),
         "hideable": service.GUEST_HIDEABLE, "time_zones": TIME_ZONE_CHOICES,
+        "photo_mb": request.app.state.settings.photo_max_bytes // (1024 * 1024),
         "links_text": "\n".join(f"{link['label']} | {link['url']}" for link in person.links),
     }, status=status)
 
