@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,15 +28,11 @@ def _password_hash() -> str:
     return accounts._hasher.hash(PASSWORD)
 
 
-def worker_id() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
-
-
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    name = f"socius_test_{worker_id()}"
-    url = pg.fresh_database(name)
-    yield url
+    name = pg.unique_name("socius_test")
+    yield pg.fresh_database(name)
+    pg.drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,11 @@ def fresh_database(name: str) -> str:
     return with_database(base, name)
 
 
+def unique_name(prefix: str) -> str:
+    """A database name no other test run on this server uses (runs may overlap on a developer's machine)."""
+    return f"{prefix}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
 def drop_database(name: str) -> None:
     with _admin(server_url()) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -60,7 +60,7 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_database(tmp_path_factory):
-    name = f"socius_browser_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = pg.unique_name("socius_browser")
     url = pg.fresh_database(name)
     yield url
     pg.drop_database(name)

@@ -16,7 +16,7 @@ from tests import pg
 
 @pytest.fixture
 def cli_database():
-    name = f"socius_cli_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = pg.unique_name("socius_cli")
     url = pg.fresh_database(name)
     yield url
     pg.drop_database(name)
@@ -62,4 +62,4 @@ def test_createadmin_without_a_terminal_or_password_says_what_to_do(cli_database
 
 def test_token_for_an_unknown_user_fails(cli_database):
     result = socius("token", "create", "nobody", database_url=cli_database)
-    assert result.returncode == 1 and result.stdout.strip() == "" or "No account" in result.stdout
+    assert (result.returncode == 1 and result.stdout.strip() == "") or "No account" in result.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import psycopg
 import pytest
@@ -20,7 +19,8 @@ from tests import pg
 async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(db):
     savepoint = await db.begin_nested()
     await defer(db, "prune_sessions", timestamp=0)
-    count = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'socius:prune_sessions' AND args->>'timestamp' = '0'"
+    count = ("SELECT count(*) FROM procrastinate_jobs"
+             " WHERE task_name = 'socius:prune_sessions' AND args->>'timestamp' = '0'")
     assert await db.scalar(text(count)) == 1
     await savepoint.rollback()
     assert await db.scalar(text(count)) == 0
@@ -28,7 +28,7 @@ async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(db):
 
 @pytest.fixture
 def jobs_database():
-    name = f"socius_jobs_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    name = pg.unique_name("socius_jobs")
     url = pg.fresh_database(name)
     yield url
     pg.drop_database(name)

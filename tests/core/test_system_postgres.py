@@ -41,7 +41,7 @@ def system_postgres(tmp_path):
 
 
 async def test_migrations_and_a_request_cycle_run_on_debian_postgresql(system_postgres, tmp_path):
-    url, bin_dir = system_postgres
+    url, _bin_dir = system_postgres
     from socius.core.embedded import normalise_url
 
     url = normalise_url(url)

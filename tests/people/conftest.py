@@ -11,18 +11,6 @@ from PIL import Image
 
 
 @pytest.fixture
-def make_person(make_person, db):
-    """The shared factory, flushed: its password hash must reach the database before a sign-in request reads it."""
-
-    async def make(*args, **fields):
-        someone = await make_person(*args, **fields)
-        await db.flush()
-        return someone
-
-    return make
-
-
-@pytest.fixture
 async def api(app, bearer) -> AsyncIterator:
     """`await api(someone)`: a JSON API client authenticated with that person's token, closed after the test."""
     clients: list[httpx.AsyncClient] = []

@@ -46,8 +46,8 @@ async def test_reporting_chain_runs_to_the_top_and_direct_reports_are_listed(cli
     assert "Fiona Sideways" not in line
 
     line = section((await client.get(f"/people/{director.id}")).text, "Reporting line")
-    assert "Direct reports (2)" in line
-    reports = line[line.index("Direct reports"):]
+    assert "<h3>2 direct reports</h3>" in line
+    reports = line[line.index("direct reports"):]
     assert "Ethan Bottom" in reports and "Fiona Sideways" in reports
     assert "Grace Top" not in reports
 

@@ -81,7 +81,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, error: RequestValidationError) -> Response:
-        errors = [FieldError(_field_name(tuple(e.get("loc", ()))), _reason(e)) for e in error.errors()]
+        errors = []
+        for e in error.errors():
+            # A JSON syntax error's location is a character offset, not a field: name the body.
+            field = "body" if e.get("type") == "json_invalid" else _field_name(tuple(e.get("loc", ())))
+            errors.append(FieldError(field, _reason(e)))
         return render_error(request, ValidationFailed(errors))
 
     @app.exception_handler(StarletteHTTPException)
@@ -94,6 +98,8 @@ def install(app: FastAPI) -> None:
             return render_error(request, NotAuthenticated())
         if error.status_code == 403:
             return render_error(request, PermissionDenied())
+        if error.status_code == 400:  # FastAPI could not parse the body (not UTF-8, broken multipart)
+            return render_error(request, ValidationFailed.one("body", N_("could not be read")))
         generic = SociusError()
         generic.status = error.status_code
         return render_error(request, generic)

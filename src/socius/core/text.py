@@ -15,9 +15,10 @@ from pypinyin import Style, lazy_pinyin, pinyin
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Two-character surnames; the given name starts after them.
-COMPOUND_SURNAMES = frozenset(
-    ["歐陽", "欧阳", "司馬", "司马", "上官", "諸葛", "诸葛", "東方", "东方", "皇甫", "令狐", "公孫", "公孙", "慕容", "尉遲", "尉迟", "長孫", "长孙", "宇文", "司徒", "夏侯", "軒轅", "轩辕"]
-)
+COMPOUND_SURNAMES = frozenset([
+    "歐陽", "欧阳", "司馬", "司马", "上官", "諸葛", "诸葛", "東方", "东方", "皇甫", "令狐", "公孫",
+    "公孙", "慕容", "尉遲", "尉迟", "長孫", "长孙", "宇文", "司徒", "夏侯", "軒轅", "轩辕",
+])
 
 
 @cache

@@ -158,7 +158,8 @@ async def direct_reports(db: AsyncSession, principal: Principal, person: Person)
         return []  # a guest sees their host, not the host's team
     result = await db.scalars(
         readable_people(principal)
-        .where(Person.manager_id == person.id, Person.deactivated_at.is_(None))
+        # A guest's "manager" is their host, not a place in the organisation.
+        .where(Person.manager_id == person.id, Person.deactivated_at.is_(None), Person.role != Role.GUEST)
         .order_by(Person.sort_key, Person.id)
     )
     return list(result)
@@ -170,7 +171,7 @@ async def report_counts(db: AsyncSession, person_ids: list[int]) -> dict[int, in
         return {}
     rows = await db.execute(
         select(Person.manager_id, func.count())
-        .where(Person.manager_id.in_(person_ids), Person.deactivated_at.is_(None))
+        .where(Person.manager_id.in_(person_ids), Person.deactivated_at.is_(None), Person.role != Role.GUEST)
         .group_by(Person.manager_id)
     )
     return dict(rows.all())
