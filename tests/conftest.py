@@ -35,6 +35,14 @@ def database_url() -> str:
     pg.drop_database(name)
 
 
+@pytest.fixture
+def scratch_database():
+    """A database of its own whose changes really commit (CLI subprocesses, job workers)."""
+    name = pg.unique_name("socius_scratch")
+    yield pg.fresh_database(name)
+    pg.drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
     return Settings(

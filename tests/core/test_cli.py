@@ -7,19 +7,9 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 
 from socius.app import create_app
 from socius.config import Settings
-from tests import pg
-
-
-@pytest.fixture
-def cli_database():
-    name = pg.unique_name("socius_cli")
-    url = pg.fresh_database(name)
-    yield url
-    pg.drop_database(name)
 
 
 def socius(*args: str, database_url: str, **env: str) -> subprocess.CompletedProcess:
@@ -28,18 +18,18 @@ def socius(*args: str, database_url: str, **env: str) -> subprocess.CompletedPro
                           stdin=subprocess.DEVNULL, timeout=120)
 
 
-async def test_createadmin_and_token_create_give_a_working_api_token(cli_database, tmp_path):
-    created = socius("createadmin", "boss", "--email", "boss@example.com", database_url=cli_database,
+async def test_createadmin_and_token_create_give_a_working_api_token(scratch_database, tmp_path):
+    created = socius("createadmin", "boss", "--email", "boss@example.com", database_url=scratch_database,
                      SOCIUS_ADMIN_PASSWORD="a-long-enough-password")
     assert created.returncode == 0, created.stderr
     assert "a-long-enough-password" not in created.stdout + created.stderr
 
-    issued = socius("token", "create", "boss", database_url=cli_database)
+    issued = socius("token", "create", "boss", database_url=scratch_database)
     assert issued.returncode == 0, issued.stderr
     token = issued.stdout.strip()
     assert token.startswith("sct_")
 
-    app = create_app(Settings(data_dir=tmp_path, secret_key="k", default_locale="en"), cli_database)
+    app = create_app(Settings(data_dir=tmp_path, secret_key="k", default_locale="en"), scratch_database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
                                  headers={"Authorization": f"Bearer {token}"}) as api:
         me = (await api.get("/api/v1/me")).json()
@@ -47,19 +37,19 @@ async def test_createadmin_and_token_create_give_a_working_api_token(cli_databas
     assert me["role"] == "administrator" and me["display_name"] == "boss"
 
 
-def test_createadmin_refuses_a_short_password_and_a_taken_username(cli_database):
-    short = socius("createadmin", "shorty", database_url=cli_database, SOCIUS_ADMIN_PASSWORD="short")
+def test_createadmin_refuses_a_short_password_and_a_taken_username(scratch_database):
+    short = socius("createadmin", "shorty", database_url=scratch_database, SOCIUS_ADMIN_PASSWORD="short")
     assert short.returncode == 2 and "password: must be at least 10 characters" in short.stdout
-    first = socius("createadmin", "dup", database_url=cli_database, SOCIUS_ADMIN_PASSWORD="a-long-enough-password")
-    again = socius("createadmin", "dup", database_url=cli_database, SOCIUS_ADMIN_PASSWORD="a-long-enough-password")
+    first = socius("createadmin", "dup", database_url=scratch_database, SOCIUS_ADMIN_PASSWORD="a-long-enough-password")
+    again = socius("createadmin", "dup", database_url=scratch_database, SOCIUS_ADMIN_PASSWORD="a-long-enough-password")
     assert first.returncode == 0 and again.returncode == 2 and "username: is already taken" in again.stdout
 
 
-def test_createadmin_without_a_terminal_or_password_says_what_to_do(cli_database):
-    result = socius("createadmin", "nopass", database_url=cli_database)
+def test_createadmin_without_a_terminal_or_password_says_what_to_do(scratch_database):
+    result = socius("createadmin", "nopass", database_url=scratch_database)
     assert result.returncode == 2 and "SOCIUS_ADMIN_PASSWORD" in result.stdout
 
 
-def test_token_for_an_unknown_user_fails(cli_database):
-    result = socius("token", "create", "nobody", database_url=cli_database)
+def test_token_for_an_unknown_user_fails(scratch_database):
+    result = socius("token", "create", "nobody", database_url=scratch_database)
     assert (result.returncode == 1 and result.stdout.strip() == "") or "No account" in result.stdout

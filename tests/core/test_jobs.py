@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import psycopg
-import pytest
 from sqlalchemy import text
 
 from socius.accounts.models import WebSession
@@ -13,7 +12,6 @@ from socius.core import runtime
 from socius.core.db import Database, libpq_conninfo
 from socius.core.jobs import build_app, defer
 from socius.people.models import Person
-from tests import pg
 
 
 async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(db):
@@ -26,16 +24,8 @@ async def test_a_job_deferred_in_a_rolled_back_transaction_never_exists(db):
     assert await db.scalar(text(count)) == 0
 
 
-@pytest.fixture
-def jobs_database():
-    name = pg.unique_name("socius_jobs")
-    url = pg.fresh_database(name)
-    yield url
-    pg.drop_database(name)
-
-
-async def test_worker_runs_a_committed_job(jobs_database):
-    database = Database(jobs_database, pool_size=2)
+async def test_worker_runs_a_committed_job(scratch_database):
+    database = Database(scratch_database, pool_size=2)
     runtime.set_database(database)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
     async with database.transaction() as db:
@@ -48,11 +38,11 @@ async def test_worker_runs_a_committed_job(jobs_database):
                           expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)))
         await defer(db, "prune_sessions", timestamp=1)
 
-    jobs = build_app(libpq_conninfo(jobs_database))
+    jobs = build_app(libpq_conninfo(scratch_database))
     async with jobs.open_async():
         await jobs.run_worker_async(wait=False, install_signal_handlers=False)
 
-    with psycopg.connect(libpq_conninfo(jobs_database)) as conn:
+    with psycopg.connect(libpq_conninfo(scratch_database)) as conn:
         status = conn.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'socius:prune_sessions'"
                               " AND args->>'timestamp' = '1'").fetchone()
         remaining = [row[0] for row in conn.execute("SELECT token_hash FROM web_session")]

@@ -20,6 +20,8 @@ class Account(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)  # lower-case
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[dt.datetime | None]
+    # Set when an administrator issued a temporary password: the person is asked to choose their own.
+    password_must_change: Mapped[bool] = mapped_column(server_default="false")
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
 

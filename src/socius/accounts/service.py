@@ -59,10 +59,15 @@ def normalise_username(username: str) -> str:
     return name
 
 
-async def create_account(db: AsyncSession, person: Person, username: str, password: str | None) -> Account:
+async def check_username_free(db: AsyncSession, username: str) -> str:
     name = normalise_username(username)
     if await db.scalar(select(Account.id).where(Account.username == name)):
         raise ValidationFailed.one("username", N_("is already taken"))
+    return name
+
+
+async def create_account(db: AsyncSession, person: Person, username: str, password: str | None) -> Account:
+    name = await check_username_free(db, username)
     account = Account(person_id=person.id, username=name)
     if password is not None:
         check_password_rules(password)
@@ -77,8 +82,44 @@ async def set_password(db: AsyncSession, account: Account, password: str) -> Non
     check_password_rules(password)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = utcnow()
+    account.password_must_change = False
     # A new password signs out every other browser and API client of this person.
     await db.execute(delete(WebSession).where(WebSession.person_id == account.person_id))
+
+
+def generate_temporary_password() -> str:
+    """Four groups of four letters and digits: easy to read out, 80 random bits."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4))
+
+
+async def issue_temporary_password(
+    db: AsyncSession, principal: Principal, person: Person, username: str | None = None, *, ip: str = ""
+) -> tuple[Account, str]:
+    """An administrator sets a one-time password (creating the login if the person has none).
+
+    Every session and token of the person ends; the password is returned once and never stored in clear.
+    """
+    from socius.core.authz import Permission, require
+
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    account = await db.scalar(select(Account).where(Account.person_id == person.id))
+    if account is None:
+        if not username:
+            raise ValidationFailed.one("username", N_("is required"))
+        account = await create_account(db, person, username, None)
+    temporary = generate_temporary_password()
+    account.password_hash = _hasher.hash(temporary)
+    account.password_changed_at = utcnow()
+    account.password_must_change = True
+    await revoke_everything(db, person.id)
+    await audit.record(db, principal, "account.temporary_password", "person", person.id,
+                       new={"username": account.username}, ip=ip)
+    return account, temporary
+
+
+async def must_change_password(db: AsyncSession, person_id: int) -> bool:
+    return bool(await db.scalar(select(Account.password_must_change).where(Account.person_id == person_id)))
 
 
 async def change_password(db: AsyncSession, person_id: int, current: str, new: str, repeat: str) -> None:

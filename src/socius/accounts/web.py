@@ -51,7 +51,10 @@ async def login(
         ip=client_ip(request),
         replaces=request.cookies.get(SESSION_COOKIE),
     )
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    if await service.must_change_password(db, person.id):
+        target = "/settings?must_change=1#password"
+    response = RedirectResponse(target, status_code=303)
     response.headers.append(
         "set-cookie",
         cookie_header(SESSION_COOKIE, raw, max_age=settings.session_absolute_hours * 3600,

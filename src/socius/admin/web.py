@@ -8,11 +8,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from socius.admin import service
+from socius.core.authz import Permission, require
 from socius.core.requests import Caller, Session
 from socius.core.templating import render
 from socius.people.service import people_by_ids
 
 router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin")
+async def admin_home(request: Request, principal: Caller) -> Response:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    return render(request, "admin/index.html")
 
 
 @router.get("/admin/audit")

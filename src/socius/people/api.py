@@ -6,12 +6,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
 
-from socius.core.errors import Conflict, ValidationFailed
+from socius.core.errors import Conflict
 from socius.core.i18n import N_
 from socius.core.requests import Caller, Session, client_ip
 from socius.people import service
 from socius.people.models import Person
-from socius.people.schemas import PersonList, PersonOut, PersonRef, ProfileUpdate
+from socius.people.schemas import (
+    PasswordReset,
+    PersonCreate,
+    PersonCreated,
+    PersonList,
+    PersonOut,
+    PersonRef,
+    ProfileUpdate,
+    RoleChange,
+    TemporaryPassword,
+)
 
 router = APIRouter(tags=["people"])
 
@@ -99,9 +109,7 @@ async def update_person(
 async def put_photo(request: Request, db: Session, principal: Caller, person_id: int,
                     photo: UploadFile = File(...)) -> Response:
     limit = request.app.state.settings.photo_max_bytes
-    data = await photo.read(limit + 1)
-    if len(data) > limit:
-        raise ValidationFailed.one("photo", N_("must be at most {mb} MB"), mb=limit // (1024 * 1024))
+    data = await photo.read(limit + 1)  # one byte more than allowed is enough to refuse it
     await service.set_photo(db, principal, person_id, data, limit, ip=client_ip(request))
     return Response(status_code=204)
 
@@ -110,3 +118,42 @@ async def put_photo(request: Request, db: Session, principal: Caller, person_id:
 async def delete_photo(request: Request, db: Session, principal: Caller, person_id: int) -> Response:
     await service.remove_photo(db, principal, person_id, ip=client_ip(request))
     return Response(status_code=204)
+
+
+# --- administration (administrators only; the service checks) -------------------------------------------------
+
+@router.post("/people", response_model=PersonCreated, status_code=201)
+async def add_person(request: Request, db: Session, principal: Caller, body: PersonCreate) -> PersonCreated:
+    values = body.model_dump(exclude_unset=True, exclude={"username"})
+    person, temporary = await service.add_person(db, principal, values, username=body.username,
+                                                 ip=client_ip(request))
+    view = await service.view_profile(db, principal, person.id)
+    return PersonCreated(person=person_out(view, principal), username=body.username and body.username.lower(),
+                         temporary_password=temporary)
+
+
+@router.post("/people/{person_id}/password", response_model=TemporaryPassword)
+async def reset_password(request: Request, db: Session, principal: Caller, person_id: int,
+                         body: PasswordReset) -> TemporaryPassword:
+    username, temporary = await service.reset_password(db, principal, person_id, username=body.username,
+                                                       ip=client_ip(request))
+    return TemporaryPassword(username=username, temporary_password=temporary)
+
+
+@router.put("/people/{person_id}/role", response_model=PersonOut)
+async def change_role(request: Request, db: Session, principal: Caller, person_id: int,
+                      body: RoleChange) -> PersonOut:
+    await service.set_role(db, principal, person_id, body.role, ip=client_ip(request))
+    return person_out(await service.view_profile(db, principal, person_id), principal)
+
+
+@router.post("/people/{person_id}/deactivate", response_model=PersonOut)
+async def deactivate(request: Request, db: Session, principal: Caller, person_id: int) -> PersonOut:
+    await service.deactivate(db, principal, person_id, ip=client_ip(request))
+    return person_out(await service.view_profile(db, principal, person_id), principal)
+
+
+@router.post("/people/{person_id}/reactivate", response_model=PersonOut)
+async def reactivate(request: Request, db: Session, principal: Caller, person_id: int) -> PersonOut:
+    await service.reactivate(db, principal, person_id, ip=client_ip(request))
+    return person_out(await service.view_profile(db, principal, person_id), principal)

@@ -79,3 +79,31 @@ class ProfileUpdate(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
+
+
+class PersonCreate(ProfileUpdate):
+    """POST body for administrators. With a username, the person also gets a login and a one-time password."""
+
+    role: str = "member"
+    username: str | None = None
+
+
+class PersonCreated(BaseModel):
+    person: PersonOut
+    username: str | None = None
+    temporary_password: str | None = None  # shown once
+
+
+class TemporaryPassword(BaseModel):
+    username: str
+    temporary_password: str
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str | None = None  # for people who have no login yet
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: str

@@ -566,6 +566,37 @@ async def _check_manager(db: AsyncSession, person: Person, manager_id: Any, *, i
 
 # --- administration ------------------------------------------------------------------------------------------
 
+async def add_person(
+    db: AsyncSession, principal: Principal, values: dict[str, Any], *, username: str | None = None, ip: str = ""
+) -> tuple[Person, str | None]:
+    """An administrator adds a person. With a username they also get a login and a one-time password."""
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    values = dict(values)
+    role = values.pop("role", None) or Role.MEMBER.value
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed.one("role", N_("must be one of {values}"), values=", ".join(r.value for r in Role))
+    if username:
+        await accounts.check_username_free(db, username)
+    person = await create_person(db, principal, display_name=values.pop("display_name", None) or "",
+                                 role=Role(role), **values)
+    if not username:
+        return person, None
+    _account, temporary = await accounts.issue_temporary_password(db, principal, person, username, ip=ip)
+    return person, temporary
+
+
+async def reset_password(
+    db: AsyncSession, principal: Principal, person_id: int, *, username: str | None = None, ip: str = ""
+) -> tuple[str, str]:
+    """A one-time password for someone who forgot theirs (or a first login): (username, password)."""
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    person = await get_person(db, principal, person_id)
+    if not person.is_active:
+        raise ValidationFailed.one("person", N_("reactivate this person first"))
+    account, temporary = await accounts.issue_temporary_password(db, principal, person, username, ip=ip)
+    return account.username, temporary
+
+
 async def set_role(db: AsyncSession, principal: Principal, person_id: int, role: str, *, ip: str = "") -> Person:
     require(principal, Permission.PEOPLE_ADMINISTER)
     person = await get_person(db, principal, person_id)

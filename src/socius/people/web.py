@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from socius.core.auth import get_principal
-from socius.core.authz import Permission
+from socius.core.authz import Permission, require
 from socius.core.errors import ValidationFailed
 from socius.core.i18n import N_
 from socius.core.requests import Caller, Session, client_ip
@@ -216,3 +216,43 @@ async def change_role(request: Request, db: Session, principal: Caller, person_i
                       role: str = Form(...)) -> Response:
     await service.set_role(db, principal, person_id, role, ip=client_ip(request))
     return RedirectResponse(f"/people/{person_id}", status_code=303)
+
+
+# --- administration -------------------------------------------------------------------------------------------
+
+NEW_PERSON_FIELDS = ("display_name", "name_native", "name_latin", "email", "title", "department", "location",
+                     "role", "username", "manager")
+
+
+@router.get("/admin/people/new")
+async def new_person_form(request: Request, principal: Caller) -> Response:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    return render(request, "people/new.html", {"values": {"role": "member"}, "errors": {}})
+
+
+@router.post("/admin/people/new")
+async def new_person(request: Request, db: Session, principal: Caller) -> Response:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    form = await request.form()
+    given = {f: str(form.get(f, "")).strip() for f in NEW_PERSON_FIELDS}
+    values = {f: v for f, v in given.items() if v and f not in ("username", "manager")}
+    try:
+        if given["manager"]:
+            values["manager_id"] = await _manager_id(db, given["manager"])
+        person, temporary = await service.add_person(db, principal, values, username=given["username"] or None,
+                                                     ip=client_ip(request))
+    except ValidationFailed as error:
+        return render(request, "people/new.html", {"values": given, "errors": error.by_field()}, status=422)
+    return render(request, "people/temporary_password.html",
+                  {"p": person, "username": given["username"].lower() or None, "password": temporary, "new": True})
+
+
+@router.post("/people/{person_id}/password")
+async def reset_password(request: Request, db: Session, principal: Caller, person_id: int,
+                         username: str = Form("")) -> Response:
+    """Show a one-time password once; the person chooses their own at the next sign-in."""
+    login, temporary = await service.reset_password(db, principal, person_id, username=username.strip() or None,
+                                                    ip=client_ip(request))
+    person = await service.get_person(db, principal, person_id)
+    return render(request, "people/temporary_password.html",
+                  {"p": person, "username": login, "password": temporary, "new": False})
