@@ -37,6 +37,8 @@ class Settings(BaseSettings):
 
     photo_max_bytes: int = 5 * 1024 * 1024
     default_locale: str = "zh_Hant"
+    # Times are shown in the viewer's own time zone; this one for people who have not set theirs.
+    default_time_zone: str = "Asia/Taipei"
     # Profile fields hidden from guests unless their owner decides otherwise.
     guest_hidden_fields: list[str] = Field(default_factory=lambda: ["phone", "location", "manager"])
 

@@ -239,6 +239,7 @@ async def resolve_session(db: AsyncSession, raw: str, idle: dt.timedelta) -> Pri
         session_token_hash=web_session.token_hash,
         csrf_secret=web_session.csrf_secret,
         locale=person.locale,
+        time_zone=person.time_zone,
     )
 
 
@@ -303,7 +304,7 @@ async def resolve_token(db: AsyncSession, raw: str) -> Principal | None:
     if token.last_used_at is None or token.last_used_at < now - dt.timedelta(minutes=1):
         await db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return Principal(person_id=person.id, role=Role(person.role), display_name=person.display_name, via="token",
-                     locale=person.locale)
+                     locale=person.locale, time_zone=person.time_zone)
 
 
 # --- CSRF --------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class Principal:
     session_token_hash: str | None = None
     csrf_secret: str | None = None
     locale: str | None = None  # the person's chosen language, if any
+    time_zone: str | None = None  # the person's time zone, for showing times
 
     @property
     def is_authenticated(self) -> bool:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
+import datetime as dt
 import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime, format_time
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -31,13 +35,37 @@ def environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     from socius.people.web import FIELD_LABELS
 
+    env.filters["when"] = format_when
     env.globals.update(
+        local_time=local_time,
         static=static_url,
         FIELD_LABELS=FIELD_LABELS,
         LOCALES=i18n.LOCALES,
         LOCALE_NAMES=i18n.LOCALE_NAMES,
     )
     return env
+
+
+_viewer_zone: contextvars.ContextVar[str] = contextvars.ContextVar("socius_viewer_zone", default="UTC")
+
+
+def format_when(value: dt.datetime | None, format: str = "medium") -> str:
+    """A moment in the viewer's language and time zone (e.g. 2026年11月23日 下午2:05)."""
+    if value is None:
+        return ""
+    return format_datetime(value, format=format, tzinfo=ZoneInfo(_viewer_zone.get()),
+                           locale=i18n.current_locale())
+
+
+def local_time(time_zone: str | None) -> str:
+    """The time now where someone is, in the viewer's language: for "it is 09:30 for them"."""
+    if not time_zone:
+        return ""
+    try:
+        zone = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ""
+    return format_time(dt.datetime.now(zone), format="short", tzinfo=zone, locale=i18n.current_locale())
 
 
 @cache
@@ -61,5 +89,10 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "csrf_token": csrf_token_for(request),
         "is_htmx": request.headers.get("HX-Request") == "true",
     }
-    html = environment().get_template(template).render({**base, **(context or {})})
+    zone = principal.time_zone or request.app.state.settings.default_time_zone
+    token = _viewer_zone.set(zone)
+    try:
+        html = environment().get_template(template).render({**base, **(context or {})})
+    finally:
+        _viewer_zone.reset(token)
     return HTMLResponse(html, status_code=status, headers=headers)
