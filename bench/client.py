@@ -7,6 +7,7 @@ CPU with the server it measures, and a full-featured client (httpx) would cost s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 import time
 from collections.abc import Iterable, Sequence
@@ -31,10 +32,8 @@ class Connection:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await self.writer.wait_closed()
-            except (ConnectionError, OSError):
-                pass
             self.reader = self.writer = None
 
     async def get(self, path: str) -> tuple[int, bytes]:

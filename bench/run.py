@@ -25,11 +25,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from client import Connection, Result, run_load
+from explain import explain_directory
 from rich.console import Console
 from rich.table import Table
 
-from client import Connection, Result, run_load
-from explain import explain_directory
 from socius.core.db import libpq_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark database first")
     parser.add_argument("--no-explain", action="store_true", help="skip EXPLAIN ANALYZE of directory search")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)  # wide tables in logs and CI too
     data_dir = ROOT / "var" / "bench"
     started = time.perf_counter()
     machine = _machine()

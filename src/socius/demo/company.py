@@ -136,7 +136,8 @@ DEPARTMENTS: tuple[Department, ...] = (
         Area("Americas & Europe Sales", ("monterrey", "san_francisco", "paris"),
              ("Account Executive", "Sales Engineer", "Business Development Manager")),
     ), (3, 5), (
-        ("大型企業客戶", "enterprise accounts"), ("通路夥伴", "channel partners"), ("報價與合約", "quotes and contracts"),
+        ("大型企業客戶", "enterprise accounts"), ("通路夥伴", "channel partners"),
+        ("報價與合約", "quotes and contracts"),
         ("新市場開發", "opening new markets"), ("技術型銷售", "technical pre-sales"),
     )),
     Department("Marketing", "行銷部", "Chief Marketing Officer", "taipei", (
@@ -164,10 +165,12 @@ DEPARTMENTS: tuple[Department, ...] = (
     Department("Operations", "營運部", "Chief Operating Officer", "shenzhen", (
         Area("Manufacturing", ("shenzhen", "kaohsiung"),
              ("Production Engineer", "Process Engineer", "Production Planner", "Quality Inspector")),
-        Area("Supply Chain", ("kaohsiung", "monterrey"), ("Buyer", "Supply Chain Analyst", "Supplier Quality Engineer")),
+        Area("Supply Chain", ("kaohsiung", "monterrey"),
+             ("Buyer", "Supply Chain Analyst", "Supplier Quality Engineer")),
         Area("Logistics", ("shenzhen", "singapore"), ("Logistics Coordinator", "Warehouse Supervisor")),
     ), (3, 6), (
-        ("生產排程", "production scheduling"), ("供應商管理", "supplier management"), ("倉儲物流", "warehousing and logistics"),
+        ("生產排程", "production scheduling"), ("供應商管理", "supplier management"),
+        ("倉儲物流", "warehousing and logistics"),
         ("精實生產", "lean manufacturing"), ("品質稽核", "quality audits"),
     )),
     Department("IT", "資訊部", "Chief Information Officer", "taipei", (
@@ -181,7 +184,8 @@ DEPARTMENTS: tuple[Department, ...] = (
         Area("Idea Programs", ("shanghai", "taipei"), ("Innovation Program Manager", "Community Manager")),
         Area("Open Innovation & Partnerships", ("paris", "san_francisco"), ("Partnership Manager", "Venture Analyst")),
     ), (2, 3), (
-        ("創意徵集活動", "idea campaigns"), ("內部創業", "intrapreneurship"), ("設計思考工作坊", "design-thinking workshops"),
+        ("創意徵集活動", "idea campaigns"), ("內部創業", "intrapreneurship"),
+        ("設計思考工作坊", "design-thinking workshops"),
         ("與新創的合作", "partnering with start-ups"), ("創新指標", "innovation metrics"),
     )),
     Department("Customer Success", "客戶成功部", "Vice President, Customer Success", "singapore", (

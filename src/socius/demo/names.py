@@ -51,10 +51,34 @@ SINGAPORE_SURNAMES: tuple[tuple[str, str, int], ...] = (
 )
 
 # Given names, Traditional characters. Mixed generations and both sides of the strait.
-GIVEN_NAMES: tuple[str, ...] = tuple(["美玲", "志豪", "怡君", "家豪", "雅婷", "俊傑", "淑芬", "建宏", "欣怡", "宗翰", "冠宇", "佳穎", "承恩", "詩涵", "柏翰", "宜蓁", "彥廷", "郁婷", "冠廷", "家瑋", "雅雯", "志明", "淑惠", "俊宏", "信宏", "惠如", "佩君", "政宏", "哲瑋", "筱涵", "子軒", "品妍", "宇翔", "語彤", "思妤", "睿恩", "怡安", "柏宇", "嘉玲", "明哲", "志偉", "文彬", "國華", "秀英", "麗華", "玉珍", "春美", "建志", "宗憲", "立偉", "世傑", "昱廷", "晉豪", "育誠", "偉倫", "佳蓉", "婉婷", "欣妤", "靜宜", "宜君", "雅琪", "子涵", "浩然", "欣妍", "梓萱", "宇航", "俊熙", "思彤", "雨桐", "一諾", "晨曦", "建國", "志強", "秀蘭", "桂英", "海燕", "麗娟", "曉明", "曉東", "文傑", "鵬飛", "振華", "偉東", "紅梅", "春燕", "雪梅", "玉蘭", "國強", "衛東", "建軍", "嘉怡", "佳琪", "明軒", "博文", "天佑", "浩宇", "雨萱", "詩雨", "夢瑤", "思遠", "致遠", "曉燕", "丹丹", "婷婷", "靜怡", "文靜", "子豪", "嘉欣", "家樂", "詠詩", "凱琳", "俊賢", "志榮", "慧敏", "寶儀", "國榮", "偉", "傑", "敏", "靜", "芳", "磊", "強", "勇", "潔", "娟", "濤", "斌", "鵬", "琳", "穎", "昊", "瑤"])
+GIVEN_NAMES: tuple[str, ...] = (
+    "美玲", "志豪", "怡君", "家豪", "雅婷", "俊傑", "淑芬", "建宏", "欣怡", "宗翰", "冠宇", "佳穎", "承恩",
+    "詩涵", "柏翰", "宜蓁", "彥廷", "郁婷", "冠廷", "家瑋", "雅雯", "志明", "淑惠", "俊宏", "信宏", "惠如",
+    "佩君", "政宏", "哲瑋", "筱涵", "子軒", "品妍", "宇翔", "語彤", "思妤", "睿恩", "怡安", "柏宇", "嘉玲",
+    "明哲", "志偉", "文彬", "國華", "秀英", "麗華", "玉珍", "春美", "建志", "宗憲", "立偉", "世傑", "昱廷",
+    "晉豪", "育誠", "偉倫", "佳蓉", "婉婷", "欣妤", "靜宜", "宜君", "雅琪", "子涵", "浩然", "欣妍", "梓萱",
+    "宇航", "俊熙", "思彤", "雨桐", "一諾", "晨曦", "建國", "志強", "秀蘭", "桂英", "海燕", "麗娟", "曉明",
+    "曉東", "文傑", "鵬飛", "振華", "偉東", "紅梅", "春燕", "雪梅", "玉蘭", "國強", "衛東", "建軍", "嘉怡",
+    "佳琪", "明軒", "博文", "天佑", "浩宇", "雨萱", "詩雨", "夢瑤", "思遠", "致遠", "曉燕", "丹丹", "婷婷",
+    "靜怡", "文靜", "子豪", "嘉欣", "家樂", "詠詩", "凱琳", "俊賢", "志榮", "慧敏", "寶儀", "國榮", "偉", "傑",
+    "敏", "靜", "芳", "磊", "強", "勇", "潔", "娟", "濤", "斌", "鵬", "琳", "穎", "昊", "瑤",
+)
 
-ENGLISH_GIVEN: tuple[str, ...] = tuple(["James", "Michael", "David", "Daniel", "Kevin", "Kelvin", "Jason", "Eric", "Ryan", "Andrew", "Brian", "Steven", "Peter", "Thomas", "William", "Alex", "Vincent", "Jonathan", "Samuel", "Patrick", "Emily", "Sarah", "Jessica", "Jennifer", "Michelle", "Amanda", "Rachel", "Grace", "Vivian", "Winnie", "Cindy", "Joyce", "Irene", "Karen", "Stephanie", "Catherine", "Olivia", "Sophia", "Hannah", "Chloe", "Natalie", "Fiona", "Ivy", "Jasmine", "Priya", "Aisha", "Marcus", "Elena"])
-ENGLISH_SURNAMES: tuple[str, ...] = tuple(["Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Martin", "Jackson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Carter", "Mitchell", "Roberts", "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins", "Stewart", "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson", "Reed", "Bailey", "Kelly", "Howard", "O'Brien", "Nguyen", "Patel", "Kim", "Okafor"])
+ENGLISH_GIVEN: tuple[str, ...] = (
+    "James", "Michael", "David", "Daniel", "Kevin", "Kelvin", "Jason", "Eric", "Ryan", "Andrew", "Brian",
+    "Steven", "Peter", "Thomas", "William", "Alex", "Vincent", "Jonathan", "Samuel", "Patrick", "Emily",
+    "Sarah", "Jessica", "Jennifer", "Michelle", "Amanda", "Rachel", "Grace", "Vivian", "Winnie", "Cindy",
+    "Joyce", "Irene", "Karen", "Stephanie", "Catherine", "Olivia", "Sophia", "Hannah", "Chloe", "Natalie",
+    "Fiona", "Ivy", "Jasmine", "Priya", "Aisha", "Marcus", "Elena",
+)
+ENGLISH_SURNAMES: tuple[str, ...] = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Wilson", "Anderson", "Taylor",
+    "Thomas", "Moore", "Martin", "Jackson", "White", "Harris", "Clark", "Lewis", "Walker", "Hall", "Young",
+    "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson", "Carter", "Mitchell", "Roberts",
+    "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins", "Stewart", "Murphy", "Cook",
+    "Rogers", "Morgan", "Cooper", "Peterson", "Reed", "Bailey", "Kelly", "Howard", "O'Brien", "Nguyen", "Patel",
+    "Kim", "Okafor",
+)
 SPANISH_GIVEN: tuple[str, ...] = (
     "José Luis", "María Fernanda", "Juan Carlos", "Ana Sofía", "Luis", "Carlos", "Jorge", "Alejandro", "Diego",
     "Fernando", "Ricardo", "Javier", "Sofía", "Valeria", "Daniela", "Gabriela", "Mariana", "Lucía", "Ximena",

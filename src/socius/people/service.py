@@ -12,7 +12,21 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, Select, and_, delete, false, func, literal, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    cast,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -241,7 +255,7 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
         matches = (
             select(
                 PersonNameKey.person_id,
-                func.min(func.cast(PersonNameKey.key != key, type_=_int())).label("rank"),
+                func.min(cast(PersonNameKey.key != key, Integer)).label("rank")  # 0: exact,
             )
             .where(PersonNameKey.key.like(pattern))
             .group_by(PersonNameKey.person_id)
@@ -272,12 +286,6 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
         last, last_rank = rows[-1]
         next_cursor = encode_cursor(int(last_rank), last.sort_key, last.id)
     return Page(items=[p for p, _ in rows], next_cursor=next_cursor)
-
-
-def _int():
-    from sqlalchemy import Integer
-
-    return Integer()
 
 
 def _like_escape(value: str) -> str:
