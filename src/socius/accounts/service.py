@@ -211,35 +211,32 @@ async def end_session(db: AsyncSession, raw: str) -> None:
     await db.execute(delete(WebSession).where(WebSession.token_hash == sha256(raw)))
 
 
+# Every request resolves its caller: read just these columns (plain rows, no ORM objects).
+_CALLER_COLUMNS = (Person.id, Person.role, Person.display_name, Person.locale, Person.time_zone,
+                   Person.deactivated_at)
+
+
 async def resolve_session(db: AsyncSession, raw: str, idle: dt.timedelta) -> Principal | None:
     """The principal of a session cookie, or None if unknown, expired or the person was deactivated."""
     now = utcnow()
+    token_hash = sha256(raw)
     row = (
         await db.execute(
-            select(WebSession, Person)
+            select(WebSession.expires_at, WebSession.last_seen_at, WebSession.csrf_secret, *_CALLER_COLUMNS)
             .join(Person, Person.id == WebSession.person_id)
-            .where(WebSession.token_hash == sha256(raw))
+            .where(WebSession.token_hash == token_hash)
         )
     ).first()
     if row is None:
         return None
-    web_session, person = row
-    if web_session.expires_at <= now or web_session.last_seen_at <= now - idle or person.deactivated_at:
-        await db.execute(delete(WebSession).where(WebSession.token_hash == web_session.token_hash))
+    if row.expires_at <= now or row.last_seen_at <= now - idle or row.deactivated_at:
+        await db.execute(delete(WebSession).where(WebSession.token_hash == token_hash))
         return None
-    if web_session.last_seen_at < now - dt.timedelta(minutes=1):  # one write a minute, not one a request
-        await db.execute(
-            update(WebSession).where(WebSession.token_hash == web_session.token_hash).values(last_seen_at=now)
-        )
+    if row.last_seen_at < now - dt.timedelta(minutes=1):  # one write a minute, not one a request
+        await db.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=now))
     return Principal(
-        person_id=person.id,
-        role=Role(person.role),
-        display_name=person.display_name,
-        via="session",
-        session_token_hash=web_session.token_hash,
-        csrf_secret=web_session.csrf_secret,
-        locale=person.locale,
-        time_zone=person.time_zone,
+        person_id=row.id, role=Role(row.role), display_name=row.display_name, via="session",
+        session_token_hash=token_hash, csrf_secret=row.csrf_secret, locale=row.locale, time_zone=row.time_zone,
     )
 
 
@@ -292,19 +289,18 @@ async def resolve_token(db: AsyncSession, raw: str) -> Principal | None:
         return None
     row = (
         await db.execute(
-            select(ApiToken, Person)
+            select(ApiToken.id.label("token_id"), ApiToken.last_used_at, *_CALLER_COLUMNS)
             .join(Person, Person.id == ApiToken.person_id)
             .where(ApiToken.token_hash == sha256(raw), ApiToken.revoked_at.is_(None))
         )
     ).first()
-    if row is None or row[1].deactivated_at is not None:
+    if row is None or row.deactivated_at is not None:
         return None
-    token, person = row
     now = utcnow()
-    if token.last_used_at is None or token.last_used_at < now - dt.timedelta(minutes=1):
-        await db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return Principal(person_id=person.id, role=Role(person.role), display_name=person.display_name, via="token",
-                     locale=person.locale, time_zone=person.time_zone)
+    if row.last_used_at is None or row.last_used_at < now - dt.timedelta(minutes=1):
+        await db.execute(update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
+    return Principal(person_id=row.id, role=Role(row.role), display_name=row.display_name, via="token",
+                     locale=row.locale, time_zone=row.time_zone)
 
 
 # --- CSRF --------------------------------------------------------------------------------------------------

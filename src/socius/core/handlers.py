@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socius.core.errors import (
@@ -104,6 +105,11 @@ def install(app: FastAPI) -> None:
         generic.status = error.status_code
         return render_error(request, generic)
 
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, error: OperationalError) -> Response:
+        log.warning("database_unavailable", path=request.url.path, error=type(error.orig).__name__)
+        return render_error(request, _Unavailable())
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
@@ -114,6 +120,12 @@ class _MethodNotAllowed(SociusError):
     status = 405
     code = "method_not_allowed"
     message = N_("This method is not allowed here.")
+
+
+class _Unavailable(SociusError):
+    status = 503
+    code = "unavailable"
+    message = N_("The service is briefly unavailable. Please try again.")
 
 
 class _InternalError(SociusError):

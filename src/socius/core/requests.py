@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal, get_principal, require_principal
@@ -24,3 +25,9 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return default
+
+
+def json_response(model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A pydantic model serialised once (FastAPI would validate a returned model again)."""
+    return Response(model.__pydantic_serializer__.to_json(model), status_code=status,
+                    media_type="application/json", headers=headers)

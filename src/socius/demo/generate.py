@@ -7,6 +7,7 @@ idempotent: once the demo administrator exists, it creates nothing and only retu
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,7 +94,6 @@ class _Builder:
     def person(
         self, office: str, department: Department, title: str, manager: Draft | None, *,
         culture: str | None = None, name: names.Name | None = None, surname: str | None = None,
-        **overrides: Any,
     ) -> Draft:
         rng = self.rng
         where = OFFICES[office]
@@ -112,11 +112,10 @@ class _Builder:
             "phone": company.phone_number(rng, where.phone, extension=rng.random() < 0.3),
             "languages": company.languages_for(rng, culture),
             "about_md": about_text(rng, culture, where, department) if rng.random() < 0.85 else "",
-            "links": links_for(rng, local, title) if rng.random() < 0.3 else [],
+            "links": links_for(rng, local, department.name) if rng.random() < 0.3 else [],
         }
         if rng.random() < 0.25:
             fields["locale"] = company.LOCALE_OF[culture]
-        fields.update(overrides)
         draft = Draft(fields, manager, department, office)
         if manager:
             manager.reports.append(draft)
@@ -269,7 +268,7 @@ def guest_about(culture: str, title: str, host: Draft) -> str:
     return english + "\n"
 
 
-def links_for(rng: random.Random, user: str, title: str) -> list[dict[str, str]]:
+def links_for(rng: random.Random, user: str, team: str) -> list[dict[str, str]]:
     kinds = rng.sample(company.LINK_KINDS, rng.randint(1, 2))
-    team = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    team = re.sub(r"[^a-z0-9]+", "-", team.lower()).strip("-")
     return [{"label": label, "url": url.format(user=user, team=team)} for label, url in kinds]

@@ -134,7 +134,7 @@ def seed_people(url: str, n: int, console: Console) -> None:
         office_of: list[int] = [0] * n
         department_of: list[int] = [0] * n
         depth_of: list[int] = [0] * n
-        keys_of: list[tuple[int, set[str]]] = []
+        keys_of: list[tuple[int, str, set[str]]] = []  # (person id, sort key, name keys)
         first_rows: list[tuple[Any, ...]] = []
 
         with Progress(
@@ -163,7 +163,7 @@ def seed_people(url: str, n: int, console: Console) -> None:
                                           SEED_DEPARTMENTS[department_index], leaf=i * REPORTS_PER_MANAGER + 1 >= n,
                                           now=now, guest_hidden=guest_hidden)
                         copy.write_row(row)
-                        keys_of.append((person_id, person_keys(row[1], row[2], row[3], row[4])))
+                        keys_of.append((person_id, row[-1], person_keys(row[1], row[2], row[3], row[4])))
                         if i < 200:
                             first_rows.append(row)
                         if i % 2000 == 1999:
@@ -172,14 +172,14 @@ def seed_people(url: str, n: int, console: Console) -> None:
                 people_done = time.perf_counter()
                 _check_key_decomposition(first_rows)
 
-                total_keys = sum(len(keys) for _, keys in keys_of)
+                total_keys = sum(len(keys) for _, _, keys in keys_of)
                 keys_task = progress.add_task("name keys", total=total_keys)
                 done = 0
-                with cursor.copy("COPY person_name_key (person_id, key) FROM STDIN",
+                with cursor.copy("COPY person_name_key (person_id, key, sort_key) FROM STDIN",
                                  writer=QueuedLibpqWriter(cursor)) as copy:
-                    for person_id, keys in keys_of:
+                    for person_id, sort_key, keys in keys_of:
                         for key in keys:
-                            copy.write_row((person_id, key))
+                            copy.write_row((person_id, key, sort_key))
                         done += len(keys)
                         if person_id % 5000 == 0:
                             progress.update(keys_task, completed=done)
@@ -242,7 +242,7 @@ def _person_row(
     email = f"{name.email_local}.{person_id}@{DOMAIN}"  # the id makes it unique
     title = LEVEL_TITLES[depth] if depth < len(LEVEL_TITLES) else rng.choice(department.staff_titles)
     about_md, about_html = abouts.pick(office, department.department, culture) if rng.random() < 0.3 else ("", "")
-    links = json.dumps(links_for(rng, name.email_local, title)) if rng.random() < 0.1 else "[]"
+    links = json.dumps(links_for(rng, name.email_local, department.name)) if rng.random() < 0.1 else "[]"
     role, deactivated_at = "member", None
     if leaf:
         roll = rng.random()

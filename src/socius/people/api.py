@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFil
 
 from socius.core.errors import Conflict
 from socius.core.i18n import N_
-from socius.core.requests import Caller, Session, client_ip
+from socius.core.requests import Caller, Session, client_ip, json_response
 from socius.people import service
 from socius.people.models import Person
 from socius.people.schemas import (
@@ -68,7 +68,7 @@ async def list_people(
     include_former: bool = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> PersonList:
+) -> Response:
     page = await service.search_directory(db, principal, service.DirectoryQuery(
         q=q, department=department, location=location, language=language, include_former=include_former,
         cursor=cursor, limit=limit,
@@ -79,14 +79,13 @@ async def list_people(
         hidden = service.hidden_fields_for(principal, person)
         manager = managers.get(person.manager_id) if "manager" not in hidden else None
         items.append(person_out(service.ProfileView(person, hidden, manager, False), principal))
-    return PersonList(items=items, next_cursor=page.next_cursor)
+    return json_response(PersonList(items=items, next_cursor=page.next_cursor))
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
-async def get_person(db: Session, principal: Caller, person_id: int, response: Response) -> PersonOut:
+async def get_person(db: Session, principal: Caller, person_id: int) -> Response:
     view = await service.view_profile(db, principal, person_id)
-    response.headers["ETag"] = etag(view.person)
-    return person_out(view, principal)
+    return json_response(person_out(view, principal), headers={"ETag": etag(view.person)})
 
 
 @router.patch("/people/{person_id}", response_model=PersonOut)

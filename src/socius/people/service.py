@@ -14,10 +14,8 @@ from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Select,
     and_,
-    cast,
     delete,
     false,
     func,
@@ -65,18 +63,19 @@ def _is_id(value: Any) -> bool:
 
 # --- who may read whom -------------------------------------------------------------------------------------
 
-def readable_clause(principal: Principal) -> ColumnElement[bool]:
+def readable_clause(principal: Principal, person: Any = Person) -> ColumnElement[bool]:
     """The people this principal may see at all. Every people query starts here.
 
     Members and administrators see everyone. A guest sees themselves and their host (the employee recorded as
-    their manager); later modules widen this to the people a guest works with in shared spaces.
+    their manager); later modules widen this to the people a guest works with in shared spaces. `person` may be
+    an alias of Person, for queries that read two people at once.
     """
     if principal.can(Permission.DIRECTORY_READ):
         return true()
     if principal.person_id is None:
         return false()
     host = select(Person.manager_id).where(Person.id == principal.person_id).scalar_subquery()
-    return or_(Person.id == principal.person_id, Person.id == host)
+    return or_(person.id == principal.person_id, person.id == host)
 
 
 def readable_people(principal: Principal) -> Select[tuple[Person]]:
@@ -128,12 +127,23 @@ class ProfileView:
 
 
 async def view_profile(db: AsyncSession, principal: Principal, person_id: int) -> ProfileView:
-    person = await get_person(db, principal, person_id)
+    """A person and their manager (one query), as this principal may see them."""
+    if not _is_id(person_id):
+        raise NotFound()
+    manager = aliased(Person)
+    row = (
+        await db.execute(
+            select(Person, manager)
+            .outerjoin(manager, and_(manager.id == Person.manager_id, readable_clause(principal, manager)))
+            .where(Person.id == person_id, readable_clause(principal))
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    person, boss = row
     hidden = hidden_fields_for(principal, person)
-    manager = None
-    if person.manager_id and "manager" not in hidden:
-        manager = await db.scalar(readable_people(principal).where(Person.id == person.manager_id))
-    return ProfileView(person=person, hidden=hidden, manager=manager, can_edit=can_edit(principal, person))
+    return ProfileView(person=person, hidden=hidden, manager=None if "manager" in hidden else boss,
+                       can_edit=can_edit(principal, person))
 
 
 async def reporting_chain(db: AsyncSession, principal: Principal, person: Person) -> list[Person]:
@@ -225,8 +235,8 @@ class DirectoryQuery:
 async def search_directory(db: AsyncSession, principal: Principal, query: DirectoryQuery) -> Page[Person]:
     """People matching a name, pinyin, initials or e-mail prefix, with filters; best matches first.
 
-    Ordering: exact key matches, then prefix matches; within each, the directory order (Latin/pinyin name).
-    Keyset pagination over (rank, sort_key, id).
+    Ordering: exact matches, then prefix matches by the key matched; within each, the directory order (Latin
+    name, else pinyin). Keyset pagination over (matched key, sort_key, id).
     """
     limit = check_limit(query.limit)
     if len(query.q) > 200:
@@ -251,40 +261,39 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
         filters.append(Person.languages.contains([query.language]))  # @>: uses the GIN index
 
     if key:
+        # Each person once, by the smallest of their keys that matches. An exact match is the smallest key with
+        # its own prefix, so ordering by (key, sort_key, id) puts exact matches first, then the rest by the key
+        # matched and the directory order: the order of the lookup index, so the page is read straight from it.
+        k, smaller = aliased(PersonNameKey), aliased(PersonNameKey)
         pattern = _like_escape(key) + "%"
-        matches = (
-            select(
-                PersonNameKey.person_id,
-                func.min(cast(PersonNameKey.key != key, Integer)).label("rank")  # 0: exact,
+        order = (k.key, k.sort_key, k.person_id)
+        stmt = (
+            select(Person, k.key)
+            .join(Person, Person.id == k.person_id)
+            .where(
+                k.key.like(pattern),
+                ~select(smaller.key).where(
+                    smaller.person_id == k.person_id, smaller.key.like(pattern), smaller.key < k.key
+                ).exists(),
             )
-            .where(PersonNameKey.key.like(pattern))
-            .group_by(PersonNameKey.person_id)
-            .subquery()
         )
-        rank = matches.c.rank
-        stmt = select(Person).join(matches, matches.c.person_id == Person.id)
     else:
-        rank = literal(1)
-        stmt = select(Person)
-    order = (rank, Person.sort_key, Person.id)
+        order = (literal(""), Person.sort_key, Person.id)
+        stmt = select(Person, literal(""))
     if query.cursor:
-        after = decode_cursor(query.cursor, "cursor", (int, str, int))
+        after = decode_cursor(query.cursor, "cursor", (str, str, int))
         # A cursor is opaque but not trusted: its values must fit the columns they are compared with.
-        if after[0] not in (0, 1) or not _is_id(after[2]) or text.has_control_chars(after[1]):
+        if not _is_id(after[2]) or any(text.has_control_chars(v) for v in after[:2]):
             raise ValidationFailed.one("cursor", N_("is not a valid cursor"))
-        filters.append(tuple_(*order) > tuple_(*(literal(v) for v in after)))
-    stmt = stmt.where(and_(*filters)).order_by(*order).limit(limit + 1)
-    if key:
-        stmt = stmt.add_columns(rank)
-        rows = [(p, r) for p, r in (await db.execute(stmt)).all()]
-    else:
-        rows = [(p, 1) for p in await db.scalars(stmt)]
+        filters.append(tuple_(*order[1:] if not key else order) >
+                       tuple_(*(literal(v) for v in (after[1:] if not key else after))))
+    rows = (await db.execute(stmt.where(and_(*filters)).order_by(*order).limit(limit + 1))).all()
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more:
-        last, last_rank = rows[-1]
-        next_cursor = encode_cursor(int(last_rank), last.sort_key, last.id)
+        last, matched = rows[-1]
+        next_cursor = encode_cursor(matched, last.sort_key, last.id)
     return Page(items=[p for p, _ in rows], next_cursor=next_cursor)
 
 
@@ -344,7 +353,9 @@ async def refresh_name_keys(db: AsyncSession, person: Person) -> None:
     keys = name_keys(person)
     if keys:
         await db.execute(
-            insert(PersonNameKey).values([{"person_id": person.id, "key": k} for k in sorted(keys)])
+            insert(PersonNameKey).values(
+                [{"person_id": person.id, "key": k, "sort_key": person.sort_key} for k in sorted(keys)]
+            )
         )
 
 
