@@ -61,6 +61,13 @@ def _is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
 
 
+# Aliases are built once: building one per request costs more than the query it serves.
+_Manager = aliased(Person, name="manager")
+_Key = aliased(PersonNameKey, name="k")
+_SmallerKey = aliased(PersonNameKey, name="smaller")
+_Up = aliased(Person, name="above")
+
+
 # --- who may read whom -------------------------------------------------------------------------------------
 
 def readable_clause(principal: Principal, person: Any = Person) -> ColumnElement[bool]:
@@ -130,7 +137,7 @@ async def view_profile(db: AsyncSession, principal: Principal, person_id: int) -
     """A person and their manager (one query), as this principal may see them."""
     if not _is_id(person_id):
         raise NotFound()
-    manager = aliased(Person)
+    manager = _Manager
     row = (
         await db.execute(
             select(Person, manager)
@@ -155,7 +162,7 @@ async def reporting_chain(db: AsyncSession, principal: Principal, person: Person
         .where(Person.id == person.manager_id)
         .cte("chain", recursive=True)
     )
-    up = aliased(Person)
+    up = _Up
     chain_cte = chain_cte.union(
         select(up.id, up.manager_id, (chain_cte.c.depth + 1).label("depth"))
         .join(chain_cte, up.id == chain_cte.c.manager_id)
@@ -264,7 +271,7 @@ async def search_directory(db: AsyncSession, principal: Principal, query: Direct
         # Each person once, by the smallest of their keys that matches. An exact match is the smallest key with
         # its own prefix, so ordering by (key, sort_key, id) puts exact matches first, then the rest by the key
         # matched and the directory order: the order of the lookup index, so the page is read straight from it.
-        k, smaller = aliased(PersonNameKey), aliased(PersonNameKey)
+        k, smaller = _Key, _SmallerKey
         pattern = _like_escape(key) + "%"
         order = (k.key, k.sort_key, k.person_id)
         stmt = (
@@ -576,7 +583,7 @@ async def _check_manager(db: AsyncSession, person: Person, manager_id: Any, *, i
         return None
     # Walk up from the new manager: meeting the person again would close a loop.
     chain = select(Person.id, Person.manager_id).where(Person.id == manager_id).cte("up", recursive=True)
-    up = aliased(Person)
+    up = _Up
     chain = chain.union(select(up.id, up.manager_id).join(chain, up.id == chain.c.manager_id))
     if await db.scalar(select(func.count()).select_from(chain).where(chain.c.id == person.id)):
         return N_("would make a reporting cycle")
