@@ -1,7 +1,7 @@
 """Baseline: a bare FastAPI app serving a profile with the same SQL Socius runs, straight through psycopg.
 
 What Socius does for `GET /api/v1/people/{id}` with a bearer token, minus the framework around it: look up
-the token and its person, read the person, read their manager, return JSON. No ORM, no middleware, no
+the token and its person, read the person with their manager, return JSON. No ORM, no middleware, no
 Pydantic response model. The ratio Socius/baseline says how much the layers cost.
 
 Run by bench/run.py: `uvicorn baseline_app:app --app-dir bench` with BENCH_CONNINFO set.
@@ -19,22 +19,23 @@ from fastapi.responses import JSONResponse
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-PERSON_COLUMNS = (
-    "person.id, person.display_name, person.name_native, person.name_latin, person.email, person.title, "
-    "person.department, person.location, person.time_zone, person.phone, person.languages, person.manager_id, "
-    "person.about_md, person.about_html, person.links, person.role, person.deactivated_at, person.locale, "
-    "person.guest_hidden, person.has_photo, person.sort_key, person.version, person.created_at, person.updated_at"
+COLUMNS = (
+    "id", "display_name", "name_native", "name_latin", "email", "title", "department", "location", "time_zone",
+    "phone", "languages", "manager_id", "about_md", "about_html", "links", "role", "deactivated_at", "locale",
+    "guest_hidden", "has_photo", "sort_key", "version", "created_at", "updated_at",
 )
-# The statements Socius issues for this request (captured from its engine), in the same order.
+# The statements Socius issues for this request (captured from its engine with an SQLAlchemy event), in order.
+# Re-capture them when Socius's queries change, so both servers keep running the same SQL.
 TOKEN_SQL = (
-    "SELECT api_token.id, api_token.person_id, api_token.name, api_token.token_hash, api_token.prefix, "
-    "api_token.created_at, api_token.last_used_at, api_token.revoked_at, "
-    + PERSON_COLUMNS.replace("person.id,", "person.id AS id_1,").replace(
-        "person.created_at,", "person.created_at AS created_at_1,")
-    + " FROM api_token JOIN person ON person.id = api_token.person_id "
-    "WHERE api_token.token_hash = %s AND api_token.revoked_at IS NULL"
+    "SELECT api_token.id AS token_id, api_token.last_used_at, person.id, person.role, person.display_name, "
+    "person.locale, person.time_zone, person.deactivated_at FROM api_token JOIN person ON person.id = "
+    "api_token.person_id WHERE api_token.token_hash = %s::VARCHAR AND api_token.revoked_at IS NULL"
 )
-PERSON_SQL = f"SELECT {PERSON_COLUMNS} FROM person WHERE person.id = %s"
+PERSON_SQL = (
+    "SELECT " + ", ".join(f"person.{c}" for c in COLUMNS) + ", "
+    + ", ".join(f"manager.{c} AS {c}_1" for c in COLUMNS)
+    + " FROM person LEFT OUTER JOIN person AS manager ON manager.id = person.manager_id WHERE person.id = %s::BIGINT"
+)
 
 pool = AsyncConnectionPool(os.environ.get("BENCH_CONNINFO", ""), min_size=4, max_size=10, open=False)
 
@@ -65,14 +66,10 @@ async def profile(person_id: int, authorization: str = Header("")) -> JSONRespon
         if caller is None or caller["deactivated_at"] is not None:
             raise HTTPException(401)
         await cursor.execute(PERSON_SQL, (person_id,))
-        person = await cursor.fetchone()
-        if person is None:
+        row = await cursor.fetchone()
+        if row is None:
             raise HTTPException(404)
-        manager = None
-        if person["manager_id"]:
-            await cursor.execute(PERSON_SQL, (person["manager_id"],))
-            manager = await cursor.fetchone()
-    body = _jsonable(person)
-    body["manager"] = {"id": manager["id"], "display_name": manager["display_name"],
-                       "title": manager["title"]} if manager else None
+    body = _jsonable({c: row[c] for c in COLUMNS})
+    body["manager"] = {"id": row["id_1"], "display_name": row["display_name_1"],
+                       "title": row["title_1"]} if row["id_1"] else None
     return JSONResponse(body)

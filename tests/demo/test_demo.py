@@ -1,0 +1,75 @@
+"""The demo company and the synthetic seeder: believable, idempotent, and searchable like real people."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+from rich.console import Console
+from sqlalchemy import func, select
+
+from socius.app import create_app
+from socius.config import Settings
+from socius.core.auth import Principal
+from socius.core.db import Database, libpq_conninfo
+from socius.demo.generate import LOGINS, ensure_demo
+from socius.demo.seed import seed_people
+from socius.people import service as people
+from socius.people.models import Person, Role
+from tests.conftest import csrf_from
+
+
+async def test_demo_company_is_created_once_and_its_logins_work(scratch_database, tmp_path):
+    database = Database(scratch_database, pool_size=2)
+    logins = await ensure_demo(database)
+    async with database.transaction() as db:
+        count = await db.scalar(select(func.count()).select_from(Person))
+        guests = list(await db.scalars(select(Person).where(Person.role == Role.GUEST)))
+        hosts = {p.id: p for p in await db.scalars(select(Person).where(Person.id.in_([g.manager_id for g in guests])))}
+        chinese = await db.scalar(select(func.count()).where(Person.name_native.is_not(None)))
+        offices = await db.scalar(select(func.count(func.distinct(Person.location))))
+    assert logins == LOGINS
+    assert 200 <= count <= 500 and chinese > count / 2 and offices >= 8
+    assert guests and all(g.manager_id and hosts[g.manager_id].role != Role.GUEST for g in guests)
+
+    assert await ensure_demo(database) == LOGINS  # a second start adds nobody
+    async with database.transaction() as db:
+        assert await db.scalar(select(func.count()).select_from(Person)) == count
+    await database.dispose()
+
+    app = create_app(Settings(data_dir=tmp_path, secret_key="k", default_locale="en"), scratch_database)
+    for role, username, password in LOGINS:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as browser:
+            token = await csrf_from(browser)
+            signed_in = await browser.post("/login", data={"username": username, "password": password,
+                                                           "csrf_token": token})
+            assert signed_in.status_code == 303, role
+            directory = await browser.get("/api/v1/people", params={"limit": 100},
+                                          headers={"Accept": "application/json"})
+            seen = directory.json()["items"]
+            if role == "guest":
+                assert len(seen) == 2  # themselves and their host
+            else:
+                assert len(seen) == 100
+    await app.state.db.dispose()
+
+
+async def test_seeded_people_are_found_like_created_ones(scratch_database):
+    seed_people(scratch_database, 400, console=Console(quiet=True))
+    seed_people(scratch_database, 100, console=Console(quiet=True))  # a second run adds more
+    with psycopg.connect(libpq_conninfo(scratch_database)) as conn:
+        assert conn.execute("SELECT count(*) FROM person").fetchone() == (500,)
+        drift = conn.execute("SELECT count(*) FROM person_name_key k JOIN person p ON p.id = k.person_id"
+                             " WHERE k.sort_key <> p.sort_key").fetchone()
+        assert drift == (0,)
+        some = conn.execute("SELECT id, name_native, email FROM person WHERE name_native IS NOT NULL"
+                            " ORDER BY id LIMIT 1").fetchone()
+
+    database = Database(scratch_database, pool_size=2)
+    admin = Principal(person_id=some[0], role=Role.ADMINISTRATOR, via="session")
+    async with database.transaction() as db:
+        for q in (some[1], some[1][:1], some[2]):
+            page = await people.search_directory(db, admin, people.DirectoryQuery(q=q, limit=100))
+            assert some[0] in [p.id for p in page.items], q
+        newcomer = await people.create_person(db, None, display_name="After Seeding")  # ids still free
+        assert newcomer.id > some[0]
+    await database.dispose()
