@@ -113,3 +113,14 @@ async def test_open_redirects_are_not_followed_after_sign_in(client, member):
     response = await client.post("/login", data={"username": member.username, "password": member.password,
                                                  "csrf_token": token, "next": "//evil.example/x"})
     assert response.headers["location"] == "/"
+
+
+async def test_guessing_the_current_password_from_a_signed_in_session_is_rate_limited(client, member, login):
+    token = await login(client, member)
+    for _ in range(5):
+        wrong = await client.post("/settings/password", data={
+            "csrf_token": token, "current": "a-wrong-guess!", "new": "new-password-123", "repeat": "new-password-123"})
+        assert "is not your current password" in wrong.text
+    right = await client.post("/settings/password", data={
+        "csrf_token": token, "current": member.password, "new": "new-password-123", "repeat": "new-password-123"})
+    assert right.status_code == 429

@@ -122,17 +122,32 @@ async def must_change_password(db: AsyncSession, person_id: int) -> bool:
     return bool(await db.scalar(select(Account.password_must_change).where(Account.person_id == person_id)))
 
 
-async def change_password(db: AsyncSession, person_id: int, current: str, new: str, repeat: str) -> None:
-    """Change one's own password, proving the current one; every session of the person ends."""
+async def change_password(
+    db: AsyncSession, person_id: int, current: str, new: str, repeat: str, limits: LoginLimits
+) -> bool:
+    """Change one's own password, proving the current one; every session of the person ends.
+
+    A wrong current password counts as a failed sign-in (so a borrowed session cannot guess it): it is recorded
+    in the caller's transaction and False is returned, for the caller to commit and show.
+    """
     account = await db.scalar(select(Account).where(Account.person_id == person_id))
     if account is None or account.password_hash is None:
         raise ValidationFailed.one("current", N_("this account signs in through the company directory"))
+    key = f"user:{account.username}"
+    since = utcnow() - limits.window
+    failures = await db.scalar(
+        select(func.count()).where(LoginFailure.key == key, LoginFailure.at > since)
+    )
+    if failures >= limits.max_failures:
+        raise RateLimited()
     if not _hasher.verify(current[:PASSWORD_MAX], account.password_hash):
-        raise ValidationFailed.one("current", N_("is not your current password"))
+        db.add(LoginFailure(key=key))
+        return False
     if new != repeat:
         raise ValidationFailed.one("repeat", N_("does not match the new password"))
     await set_password(db, account, new)
     await audit.record(db, None, "account.password", "person", person_id, actor_id=person_id)
+    return True
 
 
 # --- signing in --------------------------------------------------------------------------------------------

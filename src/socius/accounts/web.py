@@ -29,12 +29,17 @@ async def login_form(request: Request, principal: MaybeCaller, next: str = "/") 
     return render(request, "accounts/login.html", {"next": safe_next(next)})
 
 
+def _limits(request: Request) -> service.LoginLimits:
+    settings = request.app.state.settings
+    return service.LoginLimits(settings.login_max_failures, dt.timedelta(minutes=settings.login_window_minutes))
+
+
 @router.post("/login")
 async def login(
     request: Request, db: Session, username: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
     settings = request.app.state.settings
-    limits = service.LoginLimits(settings.login_max_failures, dt.timedelta(minutes=settings.login_window_minutes))
+    limits = _limits(request)
     context = {"next": safe_next(next), "username": username[:64]}
     try:
         person = await service.authenticate(db, username, password, client_ip(request), limits)
@@ -129,8 +134,11 @@ async def change_password(
 ) -> Response:
     """A new password ends every other session: the person signs in again here."""
     try:
-        await service.change_password(db, principal.person_id, current, new, repeat)
+        changed = await service.change_password(db, principal.person_id, current, new, repeat, _limits(request))
     except (ValidationFailed, RateLimited) as error:
         errors = error.by_field() if isinstance(error, ValidationFailed) else {"current": error.render_message()}
         return await _settings(request, db, principal, password_errors=errors, status=error.status)
+    if not changed:  # status 200 so the recorded failure commits
+        message = i18n.gettext(N_("is not your current password"))
+        return await _settings(request, db, principal, password_errors={"current": message})
     return RedirectResponse("/login?changed=1", status_code=303)
