@@ -78,6 +78,28 @@ class RateLimited(SociusError):
     message = N_("Too many attempts. Please wait a few minutes and try again.")
 
 
+class MethodNotAllowed(SociusError):
+    status = 405
+    code = "method_not_allowed"
+    message = N_("This method is not allowed here.")
+
+
+class ServiceUnavailable(SociusError):
+    """The database could not be reached: worth retrying, nothing the client did wrong."""
+
+    status = 503
+    code = "unavailable"
+    message = N_("The service is briefly unavailable. Please try again.")
+
+
+class InternalError(SociusError):
+    """A bug: logged with its traceback; the client learns nothing more."""
+
+    status = 500
+    code = "internal_error"
+    message = N_("Something went wrong on our side. It has been logged.")
+
+
 class ValidationFailed(SociusError):
     """Bad input: names every field at fault and the reason."""
 

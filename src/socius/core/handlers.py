@@ -13,9 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socius.core.errors import (
     FieldError,
+    InternalError,
+    MethodNotAllowed,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    ServiceUnavailable,
     SociusError,
     ValidationFailed,
 )
@@ -94,7 +97,7 @@ def install(app: FastAPI) -> None:
         if error.status_code == 404:
             return render_error(request, NotFound())
         if error.status_code == 405:
-            return render_error(request, _MethodNotAllowed())
+            return render_error(request, MethodNotAllowed())
         if error.status_code == 401:
             return render_error(request, NotAuthenticated())
         if error.status_code == 403:
@@ -108,27 +111,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, error: OperationalError) -> Response:
         log.warning("database_unavailable", path=request.url.path, error=type(error.orig).__name__)
-        return render_error(request, _Unavailable())
+        return render_error(request, ServiceUnavailable())
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
-        return render_error(request, _InternalError())
-
-
-class _MethodNotAllowed(SociusError):
-    status = 405
-    code = "method_not_allowed"
-    message = N_("This method is not allowed here.")
-
-
-class _Unavailable(SociusError):
-    status = 503
-    code = "unavailable"
-    message = N_("The service is briefly unavailable. Please try again.")
-
-
-class _InternalError(SociusError):
-    status = 500
-    code = "internal_error"
-    message = N_("Something went wrong on our side. It has been logged.")
+        return render_error(request, InternalError())
