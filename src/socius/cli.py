@@ -15,6 +15,15 @@ from socius.config import Settings, get_settings
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Socius: people, expertise, communities, ideas.")
 token_app = typer.Typer(no_args_is_help=True, help="Personal API tokens.")
 app.add_typer(token_app, name="token")
+
+
+def _directory_app() -> typer.Typer:
+    from socius.directory.cli import app as directory
+
+    return directory
+
+
+app.add_typer(_directory_app(), name="directory")
 console = Console()
 
 

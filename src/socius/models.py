@@ -3,7 +3,8 @@
 from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
 from socius.admin.models import AuditEntry
 from socius.core.db import Base
-from socius.people.models import Person, PersonNameKey, PersonPhoto
+from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
+from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 
-__all__ = ["Account", "ApiToken", "AuditEntry", "Base", "LoginFailure", "Person", "PersonNameKey", "PersonPhoto",
-           "WebSession"]
+__all__ = ["Account", "ApiToken", "AuditEntry", "Base", "DirectoryIdentity", "DirectoryReview", "DirectorySource",
+           "DirectorySync", "LoginFailure", "Person", "PersonFieldSource", "PersonNameKey", "PersonPhoto", "WebSession"]

@@ -41,7 +41,8 @@ def person_out(view: service.ProfileView, principal) -> PersonOut:
     own_or_admin = principal.person_id == p.id or principal.is_admin
     return PersonOut(
         id=p.id, display_name=p.display_name, name_native=p.name_native, name_latin=p.name_latin,
-        email=shown("email", p.email), title=p.title, department=shown("department", p.department),
+        email=shown("email", p.email), employee_number=p.employee_number if not principal.is_guest else None,
+        title=p.title, department=shown("department", p.department),
         location=shown("location", p.location), time_zone=shown("time_zone", p.time_zone),
         phone=shown("phone", p.phone), languages=p.languages,
         manager=person_ref(view.manager) if view.manager else None,

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,6 +28,8 @@ class Person(Timestamped, Base):
     name_latin: Mapped[str | None] = mapped_column(String(200))
     # Stored lower-case; unique among all people, former ones included.
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # The HR number directories agree on; unique when present.
+    employee_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     title: Mapped[str | None] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(200), index=True)
     location: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -90,3 +92,19 @@ class PersonPhoto(Base):
     small: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[dt.datetime]
+
+
+class PersonFieldSource(Base):
+    """Where a profile field's value came from: a directory source, or a person's own edit (source_id NULL).
+
+    Directory sync writes a field only where its precedence allows and the person has not taken the field over,
+    unless an administrator locked the field to the directory.
+    """
+
+    __tablename__ = "person_field_source"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("directory_source.id", ondelete="SET NULL"))
+    locked: Mapped[bool] = mapped_column(server_default=text("false"))
+    updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())

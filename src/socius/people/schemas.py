@@ -30,6 +30,7 @@ class PersonOut(BaseModel):
     name_native: str | None = None
     name_latin: str | None = None
     email: str | None = None
+    employee_number: str | None = None
     title: str | None = None
     department: str | None = None
     location: str | None = None
@@ -75,6 +76,7 @@ class ProfileUpdate(BaseModel):
     locale: str | None = None
     # Administrators only:
     email: str | None = None
+    employee_number: str | None = None
     manager_id: int | None = Field(default=None)
 
     def changes(self) -> dict[str, Any]:

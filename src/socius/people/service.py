@@ -38,7 +38,7 @@ from socius.core.db import utcnow
 from socius.core.errors import FieldError, NotFound, ValidationFailed
 from socius.core.i18n import LOCALES, N_
 from socius.core.pagination import Page, check_limit, decode_cursor, encode_cursor
-from socius.people.models import Person, PersonNameKey, PersonPhoto, Role
+from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto, Role
 
 # Fields a person may hide from guests (external people). Names are those of the API.
 GUEST_HIDEABLE = ("email", "phone", "location", "time_zone", "manager", "department", "about_md", "links", "photo")
@@ -47,9 +47,12 @@ SELF_EDITABLE = {
     "languages", "about_md", "links", "guest_hidden", "locale",
 }
 # Directory-owned: identity (e-mail) and reporting lines are kept by administrators (and later, directory sync).
-ADMIN_EDITABLE = SELF_EDITABLE | {"email", "manager_id"}
+ADMIN_EDITABLE = SELF_EDITABLE | {"email", "manager_id", "employee_number"}
+# Fields a directory source may provide (and whose provenance is recorded).
+DIRECTORY_FIELDS = ("display_name", "name_native", "name_latin", "email", "employee_number", "title", "department",
+                    "location", "time_zone", "phone", "languages", "manager_id")
 MAX_LEN = {"display_name": 200, "name_native": 200, "name_latin": 200, "title": 200, "department": 200,
-           "location": 200, "phone": 64, "about_md": 20_000}
+           "location": 200, "phone": 64, "about_md": 20_000, "employee_number": 64}
 MAX_LANGUAGES = 20
 MAX_LINKS = 20
 PHONE_RE = re.compile(r"^[0-9+()#*.\-\s/]*(?:(?:ext|x)\.?\s*\d+)?$", re.IGNORECASE)
@@ -366,6 +369,19 @@ async def refresh_name_keys(db: AsyncSession, person: Person) -> None:
         )
 
 
+async def mark_hand_edited(db: AsyncSession, person_id: int, fields: list[str]) -> None:
+    """Fields changed by hand are the person's (or an administrator's) now: directory syncs leave them alone
+    unless an administrator locked them to the directory."""
+    if not fields:
+        return
+    stmt = insert(PersonFieldSource).values([{"person_id": person_id, "field": f, "source_id": None} for f in fields])
+    await db.execute(stmt.on_conflict_do_update(
+        index_elements=[PersonFieldSource.person_id, PersonFieldSource.field],
+        set_={"source_id": None, "updated_at": func.now()},
+        where=PersonFieldSource.locked.is_(False),
+    ))
+
+
 async def create_person(
     db: AsyncSession,
     actor: Principal | None,
@@ -415,6 +431,7 @@ async def update_profile(
     await db.flush()
     if diff.keys() & {"display_name", "name_native", "name_latin", "email"}:
         await refresh_name_keys(db, person)
+    await mark_hand_edited(db, person.id, [f for f in diff if f in DIRECTORY_FIELDS])
     await audit.record(
         db, principal, "person.update", "person", person.id,
         old=_auditable({f: old[f] for f in diff}), new=_auditable(diff), ip=ip,
@@ -468,6 +485,13 @@ async def _clean(db: AsyncSession, person: Person, values: dict[str, Any], *, is
             if field == "phone" and value and not PHONE_RE.match(value):
                 fail(field, N_("must be a telephone number (digits, spaces, + - ( ) and an extension)"))
                 continue
+            if field == "employee_number" and value:
+                clash = await db.scalar(
+                    select(Person.id).where(Person.employee_number == value, Person.id != person.id)
+                )
+                if clash:
+                    fail(field, N_("is already used by another person"))
+                    continue
             if field == "email":
                 if not value:
                     out[field] = None

@@ -1,0 +1,445 @@
+"""Merging directories into one person per human.
+
+Every entry a source provides is an identity (source, external id). An identity is linked to a person: the one it
+created, or an existing person found by an attribute the source vouches for (`link_by`). Each profile field records
+where its value came from (`PersonFieldSource`); a source writes a field only if
+
+- nobody wrote it yet, or this source did, or a source of lower precedence did; and
+- the person (or an administrator) has not edited it by hand — unless an administrator locked it to the directory.
+
+What the rules cannot settle (two people claim one e-mail, an entry matches several people, an entry matches an
+administrator) goes to the review queue. Deactivation never deletes, and a person stays active while any source
+still lists them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.admin import service as audit
+from socius.core.auth import Principal
+from socius.core.authz import Permission, require
+from socius.core.db import utcnow
+from socius.core.errors import NotFound, ValidationFailed
+from socius.core.i18n import N_
+from socius.directory.models import (
+    DirectoryIdentity,
+    DirectoryReview,
+    DirectorySource,
+    DirectorySync,
+    ReviewStatus,
+    SourceKind,
+    SyncStatus,
+)
+from socius.people import service as people
+from socius.people.models import Person, PersonFieldSource, Role
+
+LINKABLE = ("email", "employee_number")
+# Fields a source may set, in profile terms; the manager comes separately, as the manager's external id.
+SOURCE_FIELDS = tuple(f for f in people.DIRECTORY_FIELDS if f != "manager_id")
+REVIEW_REASONS = {
+    "ambiguous_match": N_("The entry matches several people."),
+    "administrator_match": N_("The entry matches an administrator: link it by hand if it is really them."),
+    "email_taken": N_("Another person already has this e-mail address."),
+    "employee_number_taken": N_("Another person already has this employee number."),
+    "already_linked": N_("The matching person is already linked to another entry of this source."),
+}
+
+
+@dataclass
+class Record:
+    """One entry of a source, already mapped to profile fields."""
+
+    external_id: str
+    values: dict[str, Any]
+    manager_external_id: str | None = None
+    active: bool = True
+
+
+@dataclass
+class Outcome:
+    action: str  # added | merged | updated | unchanged | review | deactivated | reactivated
+    person_id: int | None = None
+    identity_id: int | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # field → why it was not written
+
+
+# --- sources -------------------------------------------------------------------------------------------------
+
+async def create_source(
+    db: AsyncSession, principal: Principal | None, *, name: str, kind: str, precedence: int = 100,
+    mapping: dict[str, str] | None = None, link_by: list[str] | None = None, config: dict[str, Any] | None = None,
+    interval_minutes: int = 0, min_seen_ratio: float = 0.9,
+) -> DirectorySource:
+    if principal is not None:
+        require(principal, Permission.PEOPLE_ADMINISTER)
+    name = name.strip()
+    errors = []
+    if not name or len(name) > 100:
+        errors.append(("name", N_("must be 1–100 characters")))
+    elif await db.scalar(select(DirectorySource.id).where(DirectorySource.name == name)):
+        errors.append(("name", N_("is already taken")))
+    if kind not in {k.value for k in SourceKind}:
+        errors.append(("kind", N_("must be one of {values}")))
+    if any(a not in LINKABLE for a in link_by or []):
+        errors.append(("link_by", N_("may only name these fields: {fields}")))
+    if any(f not in SOURCE_FIELDS for f in (mapping or {}).values()):
+        errors.append(("mapping", N_("may only name these fields: {fields}")))
+    if not 0 <= min_seen_ratio <= 1:
+        errors.append(("min_seen_ratio", N_("must be between 0 and 1")))
+    if errors:
+        from socius.core.errors import FieldError
+
+        raise ValidationFailed([
+            FieldError(f, reason, {"values": ", ".join(k.value for k in SourceKind),
+                                   "fields": ", ".join(LINKABLE if f == "link_by" else SOURCE_FIELDS)})
+            for f, reason in errors
+        ])
+    source = DirectorySource(name=name, kind=SourceKind(kind), precedence=precedence, mapping=mapping or {},
+                             link_by=list(link_by or []), config=config or {}, interval_minutes=interval_minutes,
+                             min_seen_ratio=min_seen_ratio)
+    db.add(source)
+    await db.flush()
+    await audit.record(db, principal, "directory.source_create", "directory_source", source.id,
+                       new={"name": name, "kind": kind, "precedence": precedence, "link_by": source.link_by})
+    return source
+
+
+async def get_source(db: AsyncSession, source_id: int) -> DirectorySource:
+    source = await db.get(DirectorySource, source_id) if people._is_id(source_id) else None
+    if source is None:
+        raise NotFound()
+    return source
+
+
+async def source_by_name(db: AsyncSession, name: str) -> DirectorySource | None:
+    return await db.scalar(select(DirectorySource).where(DirectorySource.name == name))
+
+
+async def issue_scim_token(db: AsyncSession, source: DirectorySource) -> str:
+    """A new bearer token for a SCIM source (the old one stops working); returned once, stored hashed."""
+    raw = "scim_" + secrets.token_urlsafe(32)
+    source.token_hash = hashlib.sha256(raw.encode()).hexdigest()
+    await audit.record(db, None, "directory.scim_token", "directory_source", source.id)
+    return raw
+
+
+async def source_for_token(db: AsyncSession, raw: str) -> DirectorySource | None:
+    """The enabled SCIM source this bearer token belongs to. The lookup is by SHA-256 of a 256-bit secret, so it
+    reveals nothing through timing; the final comparison is constant-time all the same."""
+    import hmac
+
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    source = await db.scalar(select(DirectorySource).where(DirectorySource.token_hash == digest))
+    if source is None or not source.enabled or not hmac.compare_digest(source.token_hash or "", digest):
+        return None
+    return source
+
+
+def _fernet(secret_key: str):
+    from cryptography.fernet import Fernet
+
+    key = hashlib.sha256(b"socius-directory-secrets:" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_secret(secret_key: str, value: str) -> str:
+    return _fernet(secret_key).encrypt(value.encode()).decode()
+
+
+def decrypt_secret(secret_key: str, token: str) -> str:
+    return _fernet(secret_key).decrypt(token.encode()).decode()
+
+
+# --- applying one entry ------------------------------------------------------------------------------------
+
+async def apply_record(
+    db: AsyncSession, source: DirectorySource, record: Record, *, sync: DirectorySync | None = None
+) -> Outcome:
+    """Create, link or update the person behind one entry. Raises ValidationFailed for a malformed entry."""
+    if not record.external_id or len(record.external_id) > 400:
+        raise ValidationFailed.one("external_id", N_("must be 1–400 characters"))
+    values = {k: v for k, v in record.values.items() if k in SOURCE_FIELDS}
+    identity = await db.scalar(select(DirectoryIdentity).where(
+        DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id == record.external_id))
+
+    if identity is None:
+        person, outcome = await _link_or_create(db, source, record, values)
+        if person is None:
+            return outcome
+        identity = DirectoryIdentity(source_id=source.id, external_id=record.external_id, person_id=person.id)
+        db.add(identity)
+    else:
+        person = await db.get(Person, identity.person_id)
+        outcome = Outcome("unchanged")
+    identity.values = values
+    identity.manager_external_id = record.manager_external_id
+    identity.last_sync_id = sync.id if sync else identity.last_sync_id
+    was_active = identity.active
+    identity.active = record.active
+    await db.flush()
+
+    written, skipped = await _write_fields(db, source, person, values)
+    outcome.skipped = skipped
+    if outcome.action == "unchanged" and written:
+        outcome.action = "updated"
+        identity.version += 1
+    if not record.active and was_active:
+        if await _deactivate_if_unlisted(db, source, person):
+            outcome.action = "deactivated"
+    elif record.active and person.deactivated_at is not None and not was_active:
+        await people.reactivate(db, None, person.id)
+        outcome.action = "reactivated"
+    outcome.person_id, outcome.identity_id = person.id, identity.id
+    return outcome
+
+
+async def _link_or_create(
+    db: AsyncSession, source: DirectorySource, record: Record, values: dict[str, Any]
+) -> tuple[Person | None, Outcome]:
+    """The person a new entry belongs to: linked by a vouched-for attribute, created, or sent to review."""
+    candidates: set[int] = set()
+    for attribute in source.link_by:
+        value = values.get(attribute)
+        if not value:
+            continue
+        column = Person.email if attribute == "email" else Person.employee_number
+        value = value.strip().lower() if attribute == "email" else value.strip()
+        candidates.update(await db.scalars(select(Person.id).where(column == value)))
+    if len(candidates) > 1:
+        return None, await _review(db, source, record, "ambiguous_match", candidates=sorted(candidates))
+    if candidates:
+        person = await db.get(Person, candidates.pop())
+        if person.role == Role.ADMINISTRATOR:
+            # Linking gives a source power over a profile: never over an administrator's without a human decision.
+            return None, await _review(db, source, record, "administrator_match", person_id=person.id)
+        taken = await db.scalar(select(DirectoryIdentity.external_id).where(
+            DirectoryIdentity.source_id == source.id, DirectoryIdentity.person_id == person.id))
+        if taken is not None:
+            return None, await _review(db, source, record, "already_linked", person_id=person.id)
+        await audit.record(db, None, "directory.link", "person", person.id,
+                           new={"source": source.name, "external_id": record.external_id})
+        return person, Outcome("merged")
+
+    # A new person. Identity fields another person already holds are left out, and reviewed.
+    fields = dict(values)
+    for unique in ("email", "employee_number"):
+        if fields.get(unique) and await _held_by_other(db, unique, fields[unique], None):
+            await _review(db, source, record, f"{unique}_taken")
+            fields.pop(unique)
+    fields.setdefault("display_name", fields.get("name_latin") or fields.get("name_native") or record.external_id)
+    display_name = fields.pop("display_name")
+    person = await people.create_person(db, None, display_name=display_name, **fields)
+    await _set_provenance(db, person.id, source.id, ["display_name", *fields])
+    return person, Outcome("added")
+
+
+async def _held_by_other(db: AsyncSession, field_name: str, value: str, person_id: int | None) -> bool:
+    column = Person.email if field_name == "email" else Person.employee_number
+    value = value.strip().lower() if field_name == "email" else value.strip()
+    stmt = select(Person.id).where(column == value)
+    if person_id is not None:
+        stmt = stmt.where(Person.id != person_id)
+    return await db.scalar(stmt) is not None
+
+
+async def _write_fields(
+    db: AsyncSession, source: DirectorySource, person: Person, values: dict[str, Any]
+) -> tuple[list[str], dict[str, str]]:
+    """Write the fields this source may write; return those written and why the others were not."""
+    provenance = {
+        row.field: row for row in await db.scalars(
+            select(PersonFieldSource).where(PersonFieldSource.person_id == person.id))
+    }
+    owners = {row.source_id for row in provenance.values() if row.source_id and row.source_id != source.id}
+    precedence = dict((await db.execute(
+        select(DirectorySource.id, DirectorySource.precedence).where(DirectorySource.id.in_(owners)))).all()) \
+        if owners else {}
+    changes: dict[str, Any] = {}
+    mine: list[str] = []
+    skipped: dict[str, str] = {}
+    for name, value in values.items():
+        row = provenance.get(name)
+        if row is not None and row.source_id is None and not row.locked:
+            skipped[name] = "edited_by_hand"
+            continue
+        if row is not None and row.source_id not in (None, source.id) and \
+                precedence.get(row.source_id, 0) >= source.precedence:
+            skipped[name] = "higher_precedence"
+            continue
+        if name in ("email", "employee_number") and value and await _held_by_other(db, name, value, person.id):
+            skipped[name] = f"{name}_taken"
+            continue
+        mine.append(name)
+        if getattr(person, name) != value:
+            changes[name] = value
+    written: list[str] = []
+    if changes:
+        try:
+            cleaned = await people._clean(db, person, changes, is_new=False)
+        except ValidationFailed as error:
+            bad = {e.field for e in error.errors}
+            for name in bad:
+                skipped[name] = "invalid"
+            changes = {k: v for k, v in changes.items() if k not in bad}
+            cleaned = await people._clean(db, person, changes, is_new=False) if changes else {}
+        if cleaned:
+            old = {f: getattr(person, f) for f in cleaned}
+            people._apply(person, cleaned)
+            await db.flush()
+            if cleaned.keys() & {"display_name", "name_native", "name_latin", "email"}:
+                await people.refresh_name_keys(db, person)
+            await audit.record(db, None, "person.sync", "person", person.id, old=people._auditable(old),
+                               new={**people._auditable(cleaned), "source": source.name})
+            written = list(cleaned)
+    await _set_provenance(db, person.id, source.id, [f for f in mine if f not in skipped])
+    return written, skipped
+
+
+async def _set_provenance(db: AsyncSession, person_id: int, source_id: int, fields: list[str]) -> None:
+    if not fields:
+        return
+    stmt = insert(PersonFieldSource).values([{"person_id": person_id, "field": f, "source_id": source_id}
+                                             for f in fields])
+    await db.execute(stmt.on_conflict_do_update(
+        index_elements=[PersonFieldSource.person_id, PersonFieldSource.field],
+        set_={"source_id": source_id, "updated_at": func.now()},
+    ))
+
+
+async def _review(
+    db: AsyncSession, source: DirectorySource, record: Record, reason: str, *, person_id: int | None = None,
+    candidates: list[int] | None = None,
+) -> Outcome:
+    existing = await db.scalar(select(DirectoryReview).where(
+        DirectoryReview.source_id == source.id, DirectoryReview.external_id == record.external_id,
+        DirectoryReview.reason == reason, DirectoryReview.status == ReviewStatus.OPEN))
+    if existing is None:
+        existing = DirectoryReview(source_id=source.id, external_id=record.external_id, reason=reason,
+                                   person_id=person_id, candidate_ids=candidates or [],
+                                   details={"values": record.values})
+        db.add(existing)
+        await db.flush()
+    else:
+        existing.details = {"values": record.values}
+    return Outcome("review")
+
+
+async def _deactivate_if_unlisted(db: AsyncSession, source: DirectorySource, person: Person) -> bool:
+    """Deactivate a person no active identity lists any more (merged people stay while one source has them)."""
+    still_listed = await db.scalar(select(func.count()).where(
+        DirectoryIdentity.person_id == person.id, DirectoryIdentity.active.is_(True)))
+    if still_listed or person.deactivated_at is not None:
+        return False
+    await people.deactivate(db, None, person.id)
+    return True
+
+
+async def resolve_managers(db: AsyncSession, source: DirectorySource, external_ids: list[str] | None = None) -> int:
+    """Point each person at their manager, as this source names them (by the manager's external id)."""
+    stmt = select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id,
+                                           DirectoryIdentity.manager_external_id.is_not(None))
+    if external_ids is not None:
+        stmt = stmt.where(DirectoryIdentity.external_id.in_(external_ids))
+    identities = list(await db.scalars(stmt))
+    wanted = {i.manager_external_id for i in identities}
+    by_external = dict((await db.execute(select(DirectoryIdentity.external_id, DirectoryIdentity.person_id).where(
+        DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id.in_(wanted)))).all()) if wanted \
+        else {}
+    changed = 0
+    for identity in identities:
+        manager_id = by_external.get(identity.manager_external_id)
+        if manager_id is None or manager_id == identity.person_id:
+            continue
+        person = await db.get(Person, identity.person_id)
+        written, _ = await _write_fields(db, source, person, {"manager_id": manager_id})
+        changed += bool(written)
+    return changed
+
+
+# --- sync runs (LDAP, CSV) -----------------------------------------------------------------------------------
+
+async def start_sync(db: AsyncSession, source: DirectorySource, *, dry_run: bool = False) -> DirectorySync:
+    sync = DirectorySync(source_id=source.id, dry_run=dry_run, counts={}, errors=[])
+    db.add(sync)
+    await db.flush()
+    return sync
+
+
+async def finish_sync(
+    db: AsyncSession, source: DirectorySource, sync: DirectorySync, counts: Counter, errors: list[dict],
+    seen: set[str], *, failure: str | None = None, full: bool = True,
+) -> DirectorySync:
+    """Close a run: deactivate who a *full*, *successful* run no longer saw — unless it saw too few people."""
+    sync.seen = len(seen)
+    note = failure or ""
+    if failure is None and full:
+        previous = await db.scalar(select(func.count()).where(
+            DirectoryIdentity.source_id == source.id, DirectoryIdentity.active.is_(True)))
+        missing = list(await db.scalars(select(DirectoryIdentity).where(
+            DirectoryIdentity.source_id == source.id, DirectoryIdentity.active.is_(True),
+            DirectoryIdentity.external_id.not_in(seen) if seen else DirectoryIdentity.id.is_not(None))))
+        floor = previous * source.min_seen_ratio
+        if missing and len(seen) < floor:
+            note = f"seen {len(seen)} of {previous} people last time (below {source.min_seen_ratio:.0%}): " \
+                   f"nobody deactivated"
+        else:
+            for identity in missing:
+                identity.active = False
+                person = await db.get(Person, identity.person_id)
+                if await _deactivate_if_unlisted(db, source, person):
+                    counts["deactivated"] += 1
+    sync.counts = dict(counts)
+    sync.errors = errors[:1000]
+    sync.note = note
+    sync.status = SyncStatus.FAILED if failure else SyncStatus.SUCCEEDED
+    sync.finished_at = utcnow()
+    await audit.record(db, None, "directory.sync", "directory_source", source.id,
+                       new={"sync": sync.id, "status": sync.status, "counts": sync.counts, "errors": len(errors),
+                            "note": note, "dry_run": sync.dry_run})
+    return sync
+
+
+async def run_batch(
+    db: AsyncSession, source: DirectorySource, records, *, dry_run: bool = False, full: bool = True,
+    failure: str | None = None, progress=None,
+) -> DirectorySync:
+    """Apply a batch of entries, each in its own savepoint: a bad entry is reported and the rest go on.
+
+    With dry_run the caller rolls the transaction back; the report says what would have changed.
+    """
+    sync = await start_sync(db, source, dry_run=dry_run)
+    counts: Counter = Counter()
+    errors: list[dict] = []
+    seen: set[str] = set()
+    for index, item in enumerate(records, start=1):
+        if isinstance(item, dict) and "error" in item:  # the reader could not make a record of this entry
+            errors.append(item["error"])
+            counts["errors"] += 1
+            continue
+        record: Record = item
+        seen.add(record.external_id)
+        try:
+            async with db.begin_nested():
+                outcome = await apply_record(db, source, record, sync=sync)
+        except ValidationFailed as error:
+            counts["errors"] += 1
+            errors.extend({"entry": record.external_id, **e.render()} for e in error.errors)
+            continue
+        counts[outcome.action] += 1
+        for name, why in outcome.skipped.items():
+            if why == "invalid":
+                errors.append({"entry": record.external_id, "field": name, "reason": "invalid value"})
+        if progress:
+            progress(index)
+    counts["managers"] = await resolve_managers(db, source)
+    return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
