@@ -344,8 +344,13 @@ async def _deactivate_if_unlisted(db: AsyncSession, source: DirectorySource, per
     return True
 
 
-async def resolve_managers(db: AsyncSession, source: DirectorySource, external_ids: list[str] | None = None) -> int:
-    """Point each person at their manager, as this source names them (by the manager's external id)."""
+async def resolve_managers(
+    db: AsyncSession, source: DirectorySource, external_ids: list[str] | None = None,
+    errors: list[dict] | None = None,
+) -> int:
+    """Point each person at their manager, as this source names them (by the manager's external id).
+
+    A manager that would close a reporting cycle is refused and, with `errors`, reported."""
     stmt = select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id,
                                            DirectoryIdentity.manager_external_id.is_not(None))
     if external_ids is not None:
@@ -361,8 +366,11 @@ async def resolve_managers(db: AsyncSession, source: DirectorySource, external_i
         if manager_id is None or manager_id == identity.person_id:
             continue
         person = await db.get(Person, identity.person_id)
-        written, _ = await _write_fields(db, source, person, {"manager_id": manager_id})
+        written, skipped = await _write_fields(db, source, person, {"manager_id": manager_id})
         changed += bool(written)
+        if skipped.get("manager_id") == "invalid" and errors is not None:
+            errors.append({"entry": identity.external_id, "field": "manager_id",
+                           "reason": "manager would make a reporting cycle"})
     return changed
 
 
@@ -441,5 +449,5 @@ async def run_batch(
                 errors.append({"entry": record.external_id, "field": name, "reason": "invalid value"})
         if progress:
             progress(index)
-    counts["managers"] = await resolve_managers(db, source)
+    counts["managers"] = await resolve_managers(db, source, errors=errors)
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
