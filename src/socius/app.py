@@ -77,13 +77,16 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
     from socius.admin import web as admin_web
+    from socius.directory import scim
+    from socius.directory import web as directory_web
     from socius.people import api as people_api
     from socius.people import web as people_web
 
     for module in (accounts_api, people_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (accounts_web, people_web, admin_web):
+    for module in (accounts_web, people_web, admin_web, directory_web):
         app.include_router(module.router)
+    app.include_router(scim.router)
 
 
 def _mount_health(app: FastAPI) -> None:

@@ -49,3 +49,10 @@ async def test_worker_runs_a_committed_job(scratch_database):
     assert status == ("succeeded",)
     assert remaining == ["b" * 64]  # the expired session is gone, the live one stays
     await database.dispose()
+
+
+def test_the_job_app_can_be_built_again_in_one_process():
+    first, second = build_app("dbname=one"), build_app("dbname=two")
+    for app in (first, second):
+        assert {"socius:prune_sessions", "socius:directory_sync"} <= set(app.tasks)
+        assert not any(name.startswith("socius:socius:") for name in app.tasks)

@@ -158,3 +158,10 @@ async def test_counts_are_a_full_report(db):
     assert Counter(first.counts)["added"] == 1
     assert Counter(second.counts)["updated"] == 1
     assert Counter(third.counts)["unchanged"] == 1
+
+
+async def test_an_entry_that_arrives_disabled_is_a_former_person_from_the_start(db):
+    ad = await _source(db, "AD")
+    outcome = await service.apply_record(db, ad, rec("gone", display_name="Left Already", active=False))
+    assert outcome.action == "deactivated"
+    assert (await db.get(Person, outcome.person_id)).deactivated_at is not None

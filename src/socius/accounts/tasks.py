@@ -9,12 +9,11 @@ from sqlalchemy import delete, or_
 from socius.accounts.models import LoginFailure, WebSession
 from socius.config import get_settings
 from socius.core.db import utcnow
-from socius.core.jobs import tasks
+from socius.core.jobs import job
 from socius.core.runtime import database
 
 
-@tasks.periodic(cron="17 * * * *")
-@tasks.task(name="prune_sessions", queueing_lock="prune_sessions")
+@job("prune_sessions", cron="17 * * * *", queueing_lock="prune_sessions")
 async def prune_sessions(timestamp: int) -> None:
     """Delete expired sessions and old login failures once an hour."""
     settings = get_settings()

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Tasks register on this blueprint at import (see each module's tasks.py); `configure` binds it to a database.
-tasks = procrastinate.Blueprint()
-TASK_MODULES = ("socius.accounts.tasks",)
+TASK_MODULES = ("socius.accounts.tasks", "socius.directory.tasks")
 
 _DEFER_SQL = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"
@@ -25,13 +25,40 @@ _DEFER_SQL = text(
 )
 
 
+@dataclass(frozen=True)
+class JobSpec:
+    func: Callable[..., Awaitable[None]]
+    name: str
+    cron: str | None
+    options: dict[str, Any]
+
+
+# Our own registry: procrastinate renames the tasks of a blueprint when an app adopts them, so a second app in
+# one process (tests, the CLI) would find none. Each `build_app` registers these afresh instead.
+_JOBS: dict[str, JobSpec] = {}
+
+
+def job(name: str, *, cron: str | None = None, **options: Any):
+    """Declare a job (`socius:<name>`); with `cron`, the worker also defers it periodically."""
+
+    def register(func):
+        _JOBS[name] = JobSpec(func, name, cron, options)
+        return func
+
+    return register
+
+
 def build_app(conninfo: str) -> procrastinate.App:
+    """A procrastinate app on one database with every module's jobs."""
     import importlib
 
     for module in TASK_MODULES:
         importlib.import_module(module)
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
-    app.add_tasks_from(tasks, namespace="socius")
+    for spec in _JOBS.values():
+        task = app.task(name=f"socius:{spec.name}", **spec.options)(spec.func)
+        if spec.cron:
+            app.periodic(cron=spec.cron, periodic_id=spec.name)(task)
     return app
 
 

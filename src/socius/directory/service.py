@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,16 +163,25 @@ def decrypt_secret(secret_key: str, token: str) -> str:
 # --- applying one entry ------------------------------------------------------------------------------------
 
 async def apply_record(
-    db: AsyncSession, source: DirectorySource, record: Record, *, sync: DirectorySync | None = None
+    db: AsyncSession, source: DirectorySource, record: Record, *, sync: DirectorySync | None = None,
+    link_to: int | None = None,
 ) -> Outcome:
-    """Create, link or update the person behind one entry. Raises ValidationFailed for a malformed entry."""
+    """Create, link or update the person behind one entry. Raises ValidationFailed for a malformed entry.
+
+    `link_to` is an administrator's decision from the review queue: link a new entry to this person."""
     if not record.external_id or len(record.external_id) > 400:
         raise ValidationFailed.one("external_id", N_("must be 1–400 characters"))
     values = {k: v for k, v in record.values.items() if k in SOURCE_FIELDS}
     identity = await db.scalar(select(DirectoryIdentity).where(
         DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id == record.external_id))
 
-    if identity is None:
+    if identity is None and link_to is not None:
+        person, outcome = await db.get(Person, link_to), Outcome("merged")
+        if person is None:
+            raise NotFound()
+        identity = DirectoryIdentity(source_id=source.id, external_id=record.external_id, person_id=person.id)
+        db.add(identity)
+    elif identity is None:
         person, outcome = await _link_or_create(db, source, record, values)
         if person is None:
             return outcome
@@ -184,7 +193,7 @@ async def apply_record(
     identity.values = values
     identity.manager_external_id = record.manager_external_id
     identity.last_sync_id = sync.id if sync else identity.last_sync_id
-    was_active = identity.active
+    was_active = identity.active is not False  # a new identity counts as active until it says otherwise
     identity.active = record.active
     await db.flush()
 
@@ -280,8 +289,7 @@ async def _write_fields(
             skipped[name] = f"{name}_taken"
             continue
         mine.append(name)
-        if getattr(person, name) != value:
-            changes[name] = value
+        changes[name] = value
     written: list[str] = []
     if changes:
         try:
@@ -292,6 +300,8 @@ async def _write_fields(
                 skipped[name] = "invalid"
             changes = {k: v for k, v in changes.items() if k not in bad}
             cleaned = await people._clean(db, person, changes, is_new=False) if changes else {}
+        # Compare normalised values: "Alice@Example.com" is the address already stored, not a change.
+        cleaned = {k: v for k, v in cleaned.items() if getattr(person, k) != v}
         if cleaned:
             old = {f: getattr(person, f) for f in cleaned}
             people._apply(person, cleaned)
@@ -366,12 +376,44 @@ async def resolve_managers(
         if manager_id is None or manager_id == identity.person_id:
             continue
         person = await db.get(Person, identity.person_id)
+        if person.manager_id == manager_id:
+            continue
         written, skipped = await _write_fields(db, source, person, {"manager_id": manager_id})
         changed += bool(written)
         if skipped.get("manager_id") == "invalid" and errors is not None:
             errors.append({"entry": identity.external_id, "field": "manager_id",
                            "reason": "manager would make a reporting cycle"})
     return changed
+
+
+async def release_manager(db: AsyncSession, source: DirectorySource, identity: DirectoryIdentity) -> bool:
+    """Unset the manager this source set, once its entry names none any more (a manager set by hand, or by
+    another source, stays)."""
+    owner = await db.scalar(select(PersonFieldSource).where(
+        PersonFieldSource.person_id == identity.person_id, PersonFieldSource.field == "manager_id"))
+    if owner is None or owner.source_id != source.id:
+        return False
+    person = await db.get(Person, identity.person_id)
+    written, _ = await _write_fields(db, source, person, {"manager_id": None})
+    return bool(written)
+
+
+# --- identities, as a source sees them (SCIM) -----------------------------------------------------------------
+
+def source_identities(source: DirectorySource) -> Select[tuple[DirectoryIdentity]]:
+    """The identities this source provides: a source sees and touches only its own."""
+    return select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id)
+
+
+async def get_identity(db: AsyncSession, source: DirectorySource, identity_id: Any) -> DirectoryIdentity:
+    """One identity of this source; another source's and a missing one raise the same NotFound."""
+    if isinstance(identity_id, str):
+        identity_id = int(identity_id) if identity_id.isascii() and identity_id.isdigit() else None
+    identity = await db.scalar(source_identities(source).where(DirectoryIdentity.id == identity_id)) \
+        if people._is_id(identity_id) else None
+    if identity is None:
+        raise NotFound()
+    return identity
 
 
 # --- sync runs (LDAP, CSV) -----------------------------------------------------------------------------------
@@ -451,3 +493,67 @@ async def run_batch(
             progress(index)
     counts["managers"] = await resolve_managers(db, source, errors=errors)
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
+
+
+# --- administration ----------------------------------------------------------------------------------------
+
+@dataclass
+class SourceSummary:
+    source: DirectorySource
+    people: int
+    last_sync: DirectorySync | None
+
+
+async def list_sources(db: AsyncSession, principal: Principal) -> list[SourceSummary]:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    sources = list(await db.scalars(select(DirectorySource).order_by(DirectorySource.precedence.desc(),
+                                                                    DirectorySource.name)))
+    counts = dict((await db.execute(select(DirectoryIdentity.source_id, func.count()).where(
+        DirectoryIdentity.active.is_(True)).group_by(DirectoryIdentity.source_id))).all())
+    latest = select(DirectorySync.source_id, func.max(DirectorySync.id).label("id")).group_by(
+        DirectorySync.source_id).subquery()
+    last = await db.scalars(select(DirectorySync).join(latest, latest.c.id == DirectorySync.id))
+    syncs = {s.source_id: s for s in last}
+    return [SourceSummary(s, counts.get(s.id, 0), syncs.get(s.id)) for s in sources]
+
+
+async def source_reports(db: AsyncSession, principal: Principal, source_id: int, limit: int = 20
+                         ) -> tuple[DirectorySource, list[DirectorySync]]:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    source = await get_source(db, source_id)
+    reports = list(await db.scalars(select(DirectorySync).where(DirectorySync.source_id == source.id)
+                                    .order_by(DirectorySync.id.desc()).limit(limit)))
+    return source, reports
+
+
+async def open_reviews(db: AsyncSession, principal: Principal) -> list[DirectoryReview]:
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    return list(await db.scalars(select(DirectoryReview).where(DirectoryReview.status == ReviewStatus.OPEN)
+                                 .order_by(DirectoryReview.created_at).limit(500)))
+
+
+async def resolve_review(
+    db: AsyncSession, principal: Principal, review_id: int, decision: str, person_id: int | None = None
+) -> DirectoryReview:
+    """An administrator settles a conflict: link the entry to a person, make a new person, or dismiss it."""
+    require(principal, Permission.PEOPLE_ADMINISTER)
+    review = await db.get(DirectoryReview, review_id) if people._is_id(review_id) else None
+    if review is None or review.status != ReviewStatus.OPEN:
+        raise NotFound()
+    if decision not in ("link", "create", "dismiss"):
+        raise ValidationFailed.one("decision", N_("must be one of {values}"), values="link, create, dismiss")
+    source = await get_source(db, review.source_id)
+    values = dict(review.details.get("values", {}))
+    record = Record(review.external_id, values)
+    if decision == "link":
+        if not people._is_id(person_id) or await db.get(Person, person_id) is None:
+            raise ValidationFailed.one("person_id", N_("is not a known person"))
+        await apply_record(db, source, record, link_to=person_id)
+    elif decision == "create":
+        name = values.get("display_name") or values.get("name_latin") or review.external_id
+        person = await people.create_person(db, principal, display_name=str(name)[:200])
+        await apply_record(db, source, record, link_to=person.id)
+    review.status, review.resolution, review.resolved_by = ReviewStatus.RESOLVED, decision, principal.person_id
+    await audit.record(db, principal, "directory.review", "directory_review", review.id,
+                       new={"decision": decision, "person": person_id, "external_id": review.external_id})
+    return review

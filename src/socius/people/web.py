@@ -25,7 +25,8 @@ FIELD_LABELS = {
     "name_latin": N_("Name in Latin letters"), "email": N_("E-mail"), "title": N_("Title"),
     "department": N_("Department"), "location": N_("Location"), "time_zone": N_("Time zone"),
     "phone": N_("Phone"), "languages": N_("Languages"), "manager": N_("Manager"), "manager_id": N_("Manager"),
-    "about_md": N_("About me"), "links": N_("Links"), "photo": N_("Photo"), "guest_hidden": N_("Hidden from guests"),
+    "about_md": N_("About me"), "employee_number": N_("Employee number"), "links": N_("Links"),
+    "photo": N_("Photo"), "guest_hidden": N_("Hidden from guests"),
 }
 
 
@@ -115,8 +116,9 @@ async def _changes_from_form(db, form: FormData, *, admin: bool) -> dict:
     if "guest_hidden_present" in form:
         changes["guest_hidden"] = [str(v) for v in form.getlist("guest_hidden")]
     if admin:
-        if "email" in form:
-            changes["email"] = str(form["email"])
+        for name in ("email", "employee_number"):
+            if name in form:
+                changes[name] = str(form[name])
         if "manager" in form:
             changes["manager_id"] = await _manager_id(db, str(form["manager"]).strip())
     return changes

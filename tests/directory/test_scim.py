@@ -1,0 +1,536 @@
+"""SCIM 2.0 through HTTP, the way Entra ID and Okta provision users (quirks included)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from socius.accounts.models import WebSession
+from socius.directory import service
+from socius.directory.models import DirectoryIdentity
+from socius.people.models import Person
+
+SCIM_TYPE = "application/scim+json"
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+async def _token(db, name: str) -> str:
+    source = await service.create_source(db, None, name=name, kind="scim", link_by=["email"])
+    raw = await service.issue_scim_token(db, source)
+    await db.flush()
+    return raw
+
+
+@pytest.fixture
+async def scim(client, db):
+    """A client authenticated as one SCIM source (Entra ID)."""
+    client.headers["Authorization"] = f"Bearer {await _token(db, 'Entra ID')}"
+    client.headers["Content-Type"] = SCIM_TYPE
+    return client
+
+
+@pytest.fixture
+async def other(app, db):
+    """A client of another SCIM source (Okta)."""
+    import httpx
+
+    token = await _token(db, "Okta")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": SCIM_TYPE}) as c:
+        yield c
+
+
+def user_payload(user_name: str = "bjensen@example.com", **extra) -> dict:
+    payload = {
+        "schemas": [USER, ENTERPRISE],
+        "userName": user_name,
+        "externalId": extra.pop("externalId", user_name.split("@")[0]),
+        "active": True,
+        "displayName": "Barbara Jensen",
+        "name": {"givenName": "Barbara", "familyName": "Jensen"},
+        "emails": [{"type": "work", "value": user_name, "primary": True}],
+        "title": "Engineer",
+        ENTERPRISE: {"employeeNumber": "E-100", "department": "Research"},
+    }
+    payload.update(extra)
+    return payload
+
+
+async def create(client, **kwargs) -> dict:
+    response = await client.post("/scim/v2/Users", json=user_payload(**kwargs))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def assert_error(response, status: int, scim_type: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(SCIM_TYPE)
+    body = response.json()
+    assert body["schemas"] == [ERROR]
+    assert body["status"] == str(status)
+    assert body.get("scimType") == scim_type
+    assert body["detail"]
+    return body
+
+
+async def person_of(db, scim_id: str) -> Person:
+    identity = await db.get(DirectoryIdentity, int(scim_id))
+    await db.refresh(identity)
+    person = await db.get(Person, identity.person_id)
+    await db.refresh(person)
+    return person
+
+
+# --- discovery and authentication ---------------------------------------------------------------------
+
+async def test_discovery(scim):
+    config = (await scim.get("/scim/v2/ServiceProviderConfig")).json()
+    assert config["patch"]["supported"] is True and config["filter"]["supported"] is True
+    assert config["etag"]["supported"] is True
+    types = (await scim.get("/scim/v2/ResourceTypes")).json()
+    assert {r["name"] for r in types["Resources"]} == {"User", "Group"}
+    user_type = next(r for r in types["Resources"] if r["name"] == "User")
+    assert user_type["schemaExtensions"][0]["schema"] == ENTERPRISE
+    schemas = (await scim.get("/scim/v2/Schemas")).json()
+    assert {USER, ENTERPRISE} <= {s["id"] for s in schemas["Resources"]}
+    response = await scim.get(f"/scim/v2/Schemas/{ENTERPRISE}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(SCIM_TYPE)
+    assert_error(await scim.get("/scim/v2/Schemas/urn:nothing"), 404)
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Basic dXNlcjpwYXNz", "Bearer "])
+async def test_a_request_without_a_valid_token_is_refused(client, db, header):
+    await _token(db, "Entra ID")
+    headers = {"Authorization": header} if header else {}
+    response = await client.get("/scim/v2/Users", headers=headers)
+    assert_error(response, 401)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_disabled_source_is_refused(scim, db):
+    source = await service.source_by_name(db, "Entra ID")
+    source.enabled = False
+    await db.flush()
+    assert_error(await scim.get("/scim/v2/Users"), 401)
+
+
+# --- create, get, replace ---------------------------------------------------------------------------------
+
+async def test_create_then_get(scim, db):
+    response = await scim.post("/scim/v2/Users", json=user_payload())
+    assert response.status_code == 201, response.text
+    assert response.headers["content-type"].startswith(SCIM_TYPE)
+    body = response.json()
+    assert body["userName"] == "bjensen@example.com" and body["externalId"] == "bjensen"
+    assert body[ENTERPRISE]["employeeNumber"] == "E-100"
+    assert body["meta"]["resourceType"] == "User" and body["meta"]["version"] == 'W/"1"'
+    assert body["meta"]["location"].endswith(f"/scim/v2/Users/{body['id']}")
+    assert response.headers["location"] == body["meta"]["location"]
+    assert response.headers["etag"] == 'W/"1"'
+
+    person = await person_of(db, body["id"])
+    assert (person.display_name, person.email, person.title, person.department, person.employee_number) == \
+        ("Barbara Jensen", "bjensen@example.com", "Engineer", "Research", "E-100")
+    assert person.name_latin == "Barbara Jensen"
+
+    got = await scim.get(f"/scim/v2/Users/{body['id']}")
+    assert got.status_code == 200
+    assert got.json()["userName"] == "bjensen@example.com" and got.json()["id"] == body["id"]
+    only = (await scim.get(f"/scim/v2/Users/{body['id']}", params={"attributes": "userName"})).json()
+    assert "userName" in only and "title" not in only and only["id"] == body["id"]
+    without = (await scim.get(f"/scim/v2/Users/{body['id']}", params={"excludedAttributes": "emails"})).json()
+    assert "emails" not in without and "userName" in without
+
+
+async def test_plain_json_is_accepted_and_other_content_types_are_not(scim):
+    response = await scim.post("/scim/v2/Users", json=user_payload(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 201
+    response = await scim.post("/scim/v2/Users", content="userName=x", headers={"Content-Type": "text/plain"})
+    assert_error(response, 415, "invalidSyntax")
+
+
+async def test_manager_is_resolved_by_scim_id(scim, db):
+    boss = await create(scim, user_name="boss@example.com")
+    payload = user_payload("worker@example.com")
+    payload[ENTERPRISE]["manager"] = {"value": boss["id"]}  # Entra sends no $ref
+    response = await scim.post("/scim/v2/Users", json=payload)
+    assert response.status_code == 201, response.text
+    worker = await person_of(db, response.json()["id"])
+    assert worker.manager_id == (await person_of(db, boss["id"])).id
+    assert response.json()[ENTERPRISE]["manager"]["value"] == boss["id"]
+
+
+async def test_replace(scim, db):
+    user = await create(scim)
+    payload = user_payload(title="Principal Engineer", displayName="Barbara J.")
+    payload[ENTERPRISE] = {"department": "Platform"}
+    response = await scim.put(f"/scim/v2/Users/{user['id']}", json=payload)
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Principal Engineer"
+    assert response.headers["etag"] == 'W/"2"'
+    person = await person_of(db, user["id"])
+    assert (person.title, person.department, person.display_name) == ("Principal Engineer", "Platform", "Barbara J.")
+    # The employee number the source no longer gives is cleared.
+    assert person.employee_number is None
+    assert ENTERPRISE not in response.json() or "employeeNumber" not in response.json()[ENTERPRISE]
+
+
+async def test_existing_person_is_linked_and_hand_edits_survive(scim, db, make_person):
+    someone = await make_person("Barbara", email="bjensen@example.com")
+    from socius.people import service as people
+
+    await people.update_profile(db, someone.principal, someone.id, {"title": "Chief Tinkerer"})
+    await db.flush()
+    user = await create(scim)
+    person = await person_of(db, user["id"])
+    assert person.id == someone.id
+    assert await db.scalar(select(Person.id).where(Person.email == "bjensen@example.com")) == someone.id
+    assert person.title == "Chief Tinkerer"
+
+    response = await scim.patch(f"/scim/v2/Users/{user['id']}", json={
+        "schemas": [PATCH], "Operations": [{"op": "replace", "path": "title", "value": "Directory Title"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Directory Title"  # the resource as the source sent it
+    person = await person_of(db, user["id"])
+    assert person.title == "Chief Tinkerer"  # the profile as its owner wrote it
+    assert person.department == "Research"
+
+
+# --- PATCH, with Entra ID and Okta's quirks ---------------------------------------------------------------
+
+async def test_patch_entra_style(scim, db):
+    boss = await create(scim, user_name="boss@example.com")
+    user = await create(scim)
+    response = await scim.patch(f"/scim/v2/Users/{user['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "displayName", "value": "Babs Jensen"},
+        {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "babs@example.com"},
+        {"op": "Add", "path": f"{ENTERPRISE}:manager", "value": boss["id"]},
+        {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Operations"},
+        {"op": "Add", "path": 'phoneNumbers[type eq "work"].value', "value": "+886 2 1234 5678"},
+    ]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["displayName"] == "Babs Jensen" and body["emails"][0]["value"] == "babs@example.com"
+    assert body[ENTERPRISE]["manager"]["value"] == boss["id"]
+    person = await person_of(db, user["id"])
+    assert (person.display_name, person.email, person.department, person.phone) == \
+        ("Babs Jensen", "babs@example.com", "Operations", "+886 2 1234 5678")
+    assert person.manager_id == (await person_of(db, boss["id"])).id
+
+    response = await scim.patch(f"/scim/v2/Users/{user['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Remove", "path": "title"},
+        {"op": "Remove", "path": f"{ENTERPRISE}:manager"},
+    ]})
+    assert response.status_code == 200, response.text
+    assert "title" not in response.json()
+    person = await person_of(db, user["id"])
+    assert person.title is None and person.manager_id is None
+
+
+async def test_patch_active_as_string_and_no_path_replace(scim, db):
+    user = await create(scim)
+    response = await scim.patch(f"/scim/v2/Users/{user['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "active", "value": "False"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["active"] is False
+    assert (await person_of(db, user["id"])).deactivated_at is not None
+
+    # Okta: a replace without a path, with an object of attributes.
+    response = await scim.patch(f"/scim/v2/Users/{user['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "value": {"active": True, "title": "Lead", "name.givenName": "Babs"}}]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["active"] is True and body["title"] == "Lead" and body["name"]["givenName"] == "Babs"
+    person = await person_of(db, user["id"])
+    assert person.deactivated_at is None and person.title == "Lead" and person.name_latin == "Babs Jensen"
+
+
+async def test_patch_errors(scim):
+    user = await create(scim)
+    url = f"/scim/v2/Users/{user['id']}"
+    assert_error(await scim.patch(url, json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "favouriteColour", "value": "red"}]}), 400, "invalidPath")
+    assert_error(await scim.patch(url, json={"schemas": [PATCH], "Operations": [
+        {"op": "jump", "path": "title", "value": "x"}]}), 400, "invalidValue")
+    assert_error(await scim.patch(url, json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "active", "value": "perhaps"}]}), 400, "invalidValue")
+    assert_error(await scim.patch(url, json={"schemas": [PATCH], "Operations": []}), 400, "invalidValue")
+
+
+# --- delete = deactivate ----------------------------------------------------------------------------------
+
+async def test_delete_deactivates_and_keeps_the_person(scim, db, client, make_person, login):
+    someone = await make_person("Barbara", email="bjensen@example.com")
+    user = await create(scim)
+    assert (await person_of(db, user["id"])).id == someone.id
+
+    import httpx
+
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver",
+                                 headers={"Accept-Language": "en"}) as browser:
+        await login(browser, someone)
+        assert await db.scalar(select(WebSession.token_hash).where(WebSession.person_id == someone.id)) is not None
+        response = await scim.delete(f"/scim/v2/Users/{user['id']}")
+        assert response.status_code == 204
+        person = await person_of(db, user["id"])
+        assert person.deactivated_at is not None and person.display_name == "Barbara Jensen"
+        assert await db.scalar(select(WebSession.token_hash).where(WebSession.person_id == someone.id)) is None
+
+    assert_error(await scim.get(f"/scim/v2/Users/{user['id']}"), 404)
+    assert_error(await scim.delete(f"/scim/v2/Users/{user['id']}"), 404)
+    listed = (await scim.get("/scim/v2/Users", params={"filter": 'userName eq "bjensen@example.com"'})).json()
+    assert listed["totalResults"] == 0
+
+    # Provisioned again: the same identity and person come back.
+    again = await create(scim)
+    assert again["id"] == user["id"]
+    person = await person_of(db, again["id"])
+    assert person.id == someone.id and person.deactivated_at is None
+
+
+# --- list and filter --------------------------------------------------------------------------------------
+
+async def test_filters(scim):
+    a = await create(scim, user_name="alice@example.com")
+    b = await create(scim, user_name="bob@example.com")
+    await create(scim, user_name="carol@example.com")
+
+    async def ids(filter_: str) -> list[str]:
+        response = await scim.get("/scim/v2/Users", params={"filter": filter_})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:ListResponse"]
+        assert body["totalResults"] == len(body.get("Resources", []))
+        return sorted(r["id"] for r in body.get("Resources", []))
+
+    assert await ids('userName eq "ALICE@example.com"') == [a["id"]]
+    assert await ids('externalId eq "bob"') == [b["id"]]
+    assert await ids('externalId eq "BOB"') == []  # externalId is case-exact
+    assert await ids('emails.value eq "bob@example.com"') == [b["id"]]
+    assert await ids('emails[type eq "work" and value eq "alice@example.com"]') == [a["id"]]
+    assert await ids('userName eq "alice@example.com" or userName eq "bob@example.com"') == sorted([a["id"], b["id"]])
+    assert await ids('userName sw "a" and active eq true') == [a["id"]]
+    assert await ids(f'id eq "{a["id"]}"') == [a["id"]]
+    assert await ids('userName eq "nobody@example.com"') == []
+
+
+@pytest.mark.parametrize("filter_", ['userName eq', 'userName zz "x"', '(userName eq "x"', 'favourite eq "x"'])
+async def test_invalid_filters(scim, filter_):
+    assert_error(await scim.get("/scim/v2/Users", params={"filter": filter_}), 400, "invalidFilter")
+
+
+async def test_pagination_sorting_and_attributes(scim):
+    for name in ("dave", "alice", "carol", "bob", "eve"):
+        await create(scim, user_name=f"{name}@example.com")
+    page = (await scim.get("/scim/v2/Users", params={"startIndex": 2, "count": 2})).json()
+    assert page["totalResults"] == 5 and page["startIndex"] == 2 and page["itemsPerPage"] == 2
+    assert [r["userName"] for r in page["Resources"]] == ["alice@example.com", "carol@example.com"]
+
+    ordered = (await scim.get("/scim/v2/Users", params={"sortBy": "userName", "count": 3})).json()
+    assert [r["userName"].split("@")[0] for r in ordered["Resources"]] == ["alice", "bob", "carol"]
+    backwards = (await scim.get("/scim/v2/Users", params={"sortBy": "userName", "sortOrder": "descending",
+                                                          "attributes": "userName"})).json()
+    assert [r["userName"].split("@")[0] for r in backwards["Resources"]] == ["eve", "dave", "carol", "bob", "alice"]
+    assert set(backwards["Resources"][0]) == {"schemas", "id", "userName"}
+
+    counted = (await scim.get("/scim/v2/Users", params={"count": 0})).json()
+    assert counted["totalResults"] == 5 and not counted.get("Resources")
+
+
+async def test_search_by_post(scim):
+    a = await create(scim, user_name="alice@example.com")
+    response = await scim.post("/scim/v2/Users/.search", json={
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName eq "alice@example.com"'})
+    assert response.status_code == 200, response.text
+    assert [r["id"] for r in response.json()["Resources"]] == [a["id"]]
+
+
+# --- versions ---------------------------------------------------------------------------------------------
+
+async def test_if_match(scim):
+    user = await create(scim)
+    url = f"/scim/v2/Users/{user['id']}"
+    stale = {"If-Match": 'W/"1"'}
+    ok = await scim.patch(url, headers=stale, json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "title", "value": "Lead"}]})
+    assert ok.status_code == 200 and ok.headers["etag"] == 'W/"2"'
+    assert_error(await scim.patch(url, headers=stale, json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "title", "value": "Boss"}]}), 412)
+    assert_error(await scim.put(url, headers=stale, json=user_payload()), 412)
+    assert_error(await scim.delete(url, headers=stale), 412)
+    assert (await scim.delete(url, headers={"If-Match": 'W/"2"'})).status_code == 204
+
+
+# --- bad input --------------------------------------------------------------------------------------------
+
+async def test_bad_input(scim):
+    url = "/scim/v2/Users"
+    assert_error(await scim.post(url, content=b"{not json"), 400, "invalidSyntax")
+    assert_error(await scim.post(url, content=b"[1, 2]"), 400, "invalidSyntax")
+    assert_error(await scim.post(url, content=b"\xff\xfe"), 400, "invalidSyntax")
+    assert_error(await scim.post(url, json=user_payload(favouriteColour="red")), 400, "invalidSyntax")
+    assert_error(await scim.post(url, json={"schemas": [USER], "displayName": "No Name"}), 400, "invalidValue")
+    assert_error(await scim.post(url, json=user_payload(active="perhaps")), 400, "invalidValue")
+    bad_phone = user_payload(phoneNumbers=[{"type": "work", "value": "call me maybe"}])
+    assert_error(await scim.post(url, json=bad_phone), 400, "invalidValue")
+    assert_error(await scim.get("/scim/v2/Users/999999999"), 404)
+    assert_error(await scim.get("/scim/v2/Users/not-a-number"), 404)
+    assert_error(await scim.get("/scim/v2/Users/99999999999999999999999"), 404)
+    assert_error(await scim.get("/scim/v2/Nothing"), 404)
+
+
+async def test_duplicate_user_name_and_external_id(scim):
+    await create(scim)
+    duplicate = user_payload("BJensen@example.com", externalId="someone-else")
+    assert_error(await scim.post("/scim/v2/Users", json=duplicate), 409, "uniqueness")
+    assert_error(await scim.post("/scim/v2/Users", json=user_payload("other@example.com", externalId="bjensen")),
+                 409, "uniqueness")
+    other = await create(scim, user_name="other@example.com")
+    assert_error(await scim.patch(f"/scim/v2/Users/{other['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "userName", "value": "bjensen@example.com"}]}), 409, "uniqueness")
+
+
+async def test_sources_are_isolated(scim, other, db):
+    user = await create(scim)
+    url = f"/scim/v2/Users/{user['id']}"
+    assert_error(await other.get(url), 404)
+    assert_error(await other.put(url, json=user_payload()), 404)
+    assert_error(await other.patch(url, json={"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "title", "value": "Hijacked"}]}), 404)
+    assert_error(await other.delete(url), 404)
+    assert (await other.get("/scim/v2/Users")).json()["totalResults"] == 0
+    listed = await other.get("/scim/v2/Users", params={"filter": 'userName eq "bjensen@example.com"'})
+    assert listed.json()["totalResults"] == 0
+    # The same userName is another source's business: it gets an identity of its own (linked by e-mail).
+    mine = await create(other)
+    assert mine["id"] != user["id"]
+    assert (await person_of(db, mine["id"])).deactivated_at is None
+    assert (await scim.get(url)).json()["title"] == "Engineer"
+
+
+async def test_a_user_matching_an_administrator_is_not_taken_over(scim, db, make_person):
+    from socius.people.models import Role
+
+    admin = await make_person("Ada", role=Role.ADMINISTRATOR, email="ada@example.com")
+    response = await scim.post("/scim/v2/Users", json=user_payload("ada@example.com", title="Intern"))
+    assert_error(response, 409, "uniqueness")
+    await db.refresh(admin.person)
+    assert admin.person.title is None
+
+
+# --- groups (departments) ---------------------------------------------------------------------------------
+
+GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+
+
+async def test_groups_are_departments(scim, db):
+    alice = await create(scim, user_name="alice@example.com")
+    bob = await create(scim, user_name="bob@example.com")
+    listed = (await scim.get("/scim/v2/Groups")).json()
+    assert [g["displayName"] for g in listed["Resources"]] == ["Research"]
+    assert {m["value"] for m in listed["Resources"][0]["members"]} == {alice["id"], bob["id"]}
+
+    # Entra ID: look the group up, create it, then patch its members in.
+    found = (await scim.get("/scim/v2/Groups", params={"filter": 'displayName eq "Sales"',
+                                                       "excludedAttributes": "members"})).json()
+    assert found["totalResults"] == 0
+    response = await scim.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "Sales",
+                                                        "members": [{"value": alice["id"]}]})
+    assert response.status_code == 201, response.text
+    sales = response.json()
+    assert sales["displayName"] == "Sales" and [m["value"] for m in sales["members"]] == [alice["id"]]
+    assert (await person_of(db, alice["id"])).department == "Sales"
+    assert (await scim.get(f"/scim/v2/Users/{alice['id']}")).json()[ENTERPRISE]["department"] == "Sales"
+
+    response = await scim.patch(f"/scim/v2/Groups/{sales['id']}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Add", "path": "members", "value": [{"value": bob["id"]}]},
+        {"op": "Remove", "path": f'members[value eq "{alice["id"]}"]'},
+    ]})
+    assert response.status_code == 200, response.text
+    assert [m["value"] for m in response.json()["members"]] == [bob["id"]]
+    assert (await person_of(db, alice["id"])).department is None
+    assert (await person_of(db, bob["id"])).department == "Sales"
+
+    got = (await scim.get(f"/scim/v2/Groups/{sales['id']}")).json()
+    assert got["displayName"] == "Sales"
+    assert_error(await scim.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "Sales"}),
+                 409, "uniqueness")
+    assert (await scim.delete(f"/scim/v2/Groups/{sales['id']}")).status_code == 204
+    assert (await person_of(db, bob["id"])).department is None
+    assert_error(await scim.get(f"/scim/v2/Groups/{sales['id']}"), 404)
+    assert_error(await scim.get("/scim/v2/Groups/%%%"), 404)
+    assert_error(await scim.post("/scim/v2/Groups", json={"schemas": [GROUP], "displayName": "X",
+                                                          "members": [{"value": "424242"}]}), 400, "invalidValue")
+
+
+async def test_okta_style_payloads(scim, db):
+    """Okta sends a password and the read-only attributes back; neither is stored nor refused."""
+    payload = user_payload("okta@example.com", password="S3cret!pass", locale="en-US")
+    response = await scim.post("/scim/v2/Users", json=payload)
+    assert response.status_code == 201, response.text
+    user = response.json()
+    assert "password" not in user
+    identity = await db.get(DirectoryIdentity, int(user["id"]))
+    await db.refresh(identity)
+    assert "password" not in identity.raw["scim"]
+
+    replacement = {**user, "title": "Okta Title", "password": "An0ther!pass"}
+    response = await scim.put(f"/scim/v2/Users/{user['id']}", json=replacement)
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Okta Title" and response.json()["locale"] == "en-US"
+    await db.refresh(identity)
+    assert "password" not in identity.raw["scim"]
+
+
+async def test_hostile_input_never_fails_the_server(scim):
+    user = await create(scim)
+    assert_error(await scim.post("/scim/v2/Users", json=user_payload("nul\u0000@example.com")), 400, "invalidValue")
+    assert_error(await scim.post("/scim/v2/Users", content=b"[" * 100_000 + b"]" * 100_000), 400, "invalidSyntax")
+    deep = b'{"a":' * 900 + b"1" + b"}" * 900
+    assert_error(await scim.post("/scim/v2/Users", content=deep), 400, "invalidSyntax")
+    assert_error(await scim.get("/scim/v2/Users", params={"filter": 'userName eq "a\u0000"'}), 400, "invalidValue")
+    assert_error(await scim.post("/scim/v2/Users", json=user_payload("x" * 500 + "@example.com",
+                                                                      externalId=None)), 400, "invalidValue")
+    far = await scim.get("/scim/v2/Users", params={"startIndex": 10**30, "count": 10**30})
+    assert far.status_code == 200 and far.json()["totalResults"] == 1 and not far.json().get("Resources")
+    assert_error(await scim.get("/scim/v2/Users", params={"count": "many"}), 400, "invalidValue")
+    nul_group = "bnVsAA"  # base64 of "nul\0"
+    assert_error(await scim.get(f"/scim/v2/Groups/{nul_group}"), 404)
+    assert (await scim.get(f"/scim/v2/Users/{user['id']}")).status_code == 200
+
+
+async def test_a_user_created_inactive_cannot_sign_in(scim, db, make_person):
+    someone = await make_person("Barbara", email="bjensen@example.com")
+    user = await create(scim, active=False)
+    assert user["active"] is False
+    person = await person_of(db, user["id"])
+    assert person.id == someone.id and person.deactivated_at is not None
+
+
+async def test_group_members_removed_by_value_and_renamed(scim, db):
+    alice = await create(scim, user_name="alice@example.com")
+    bob = await create(scim, user_name="bob@example.com")
+    research = (await scim.get("/scim/v2/Groups", params={"filter": 'displayName eq "Research"'})).json()
+    group_id = research["Resources"][0]["id"]
+    # Entra ID removes a member by naming it in the value.
+    response = await scim.patch(f"/scim/v2/Groups/{group_id}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Remove", "path": "members", "value": [{"value": alice["id"]}]}]})
+    assert response.status_code == 200, response.text
+    assert [m["value"] for m in response.json()["members"]] == [bob["id"]]
+    response = await scim.patch(f"/scim/v2/Groups/{group_id}", json={"schemas": [PATCH], "Operations": [
+        {"op": "Replace", "path": "displayName", "value": "Research & Development"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()["displayName"] == "Research & Development"
+    assert (await person_of(db, bob["id"])).department == "Research & Development"
+    assert (await person_of(db, alice["id"])).department is None
+
+
+async def test_a_chinese_name_is_the_native_name(scim, db):
+    user = await create(scim, user_name="meiling@example.com", displayName=None,
+                        name={"givenName": "美玲", "familyName": "陳"})
+    person = await person_of(db, user["id"])
+    assert (person.name_native, person.name_latin, person.display_name) == ("陳美玲", None, "陳美玲")
