@@ -420,6 +420,11 @@ async def test_a_user_matching_an_administrator_is_not_taken_over(scim, db, make
     assert_error(response, 409, "uniqueness")
     await db.refresh(admin.person)
     assert admin.person.title is None
+    from sqlalchemy import select
+
+    from socius.directory.models import DirectoryReview
+    review = await db.scalar(select(DirectoryReview).where(DirectoryReview.person_id == admin.id))
+    assert review is not None and review.reason == "administrator_match"  # kept for an administrator
 
 
 # --- groups (departments) ---------------------------------------------------------------------------------

@@ -100,6 +100,11 @@ async def get_session(request: Request) -> AsyncSession:
     return session
 
 
+def commit_despite_error(session: AsyncSession) -> None:
+    """Keep what this request recorded although it answers with an error (e.g. a conflict sent to review)."""
+    session.info["commit_on_error"] = True
+
+
 class TransactionMiddleware:
     """Pure ASGI: commit or roll back the request's session before the response starts."""
 
@@ -119,7 +124,7 @@ class TransactionMiddleware:
                 session = scope.get("state", {}).pop("db_session", None)
                 if session is not None:
                     try:
-                        if message["status"] < 400:
+                        if message["status"] < 400 or session.info.get("commit_on_error"):
                             await session.commit()
                         else:
                             await session.rollback()

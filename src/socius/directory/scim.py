@@ -13,7 +13,6 @@ department is its displayName).
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -56,7 +55,7 @@ from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison,
 from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socius.core.db import get_session
+from socius.core.db import commit_despite_error, get_session
 from socius.core.errors import NotFound, ValidationFailed
 from socius.directory import service
 from socius.directory.models import DirectoryIdentity, DirectorySource, SourceKind
@@ -419,14 +418,13 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
         active=user.active is not False,
     )
     try:
-        if identity is None and not record.active:
-            # A user created inactive: the engine deactivates only on a change from active, so make one.
-            await service.apply_record(db, source, dataclasses.replace(record, active=True))
         outcome = await service.apply_record(db, source, record)
     except ValidationFailed as error:
         raise InvalidValueException(detail=_field_errors(error)) from None
     if outcome.identity_id is None:
-        # The engine sent the entry to the review queue (it matches a person it may not take over).
+        # The engine sent the entry to the review queue (it matches a person it may not take over): refuse the
+        # request, but keep the review row so an administrator sees it.
+        commit_despite_error(db)
         raise UniquenessException(detail="The user matches an existing person who cannot be linked "
                                          "automatically; an administrator must review it.")
     identity = await db.get(DirectoryIdentity, outcome.identity_id)
