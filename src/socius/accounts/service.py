@@ -256,7 +256,7 @@ async def resolve_session(db: AsyncSession, raw: str, idle: dt.timedelta) -> Pri
         await db.execute(update(WebSession).where(WebSession.token_hash == token_hash).values(last_seen_at=now))
     return Principal(
         person_id=row.id, role=Role(row.role), display_name=row.display_name, via="session",
-        session_token_hash=token_hash, csrf_secret=row.csrf_secret, locale=row.locale, time_zone=row.time_zone,
+        csrf_secret=row.csrf_secret, locale=row.locale, time_zone=row.time_zone,
     )
 
 

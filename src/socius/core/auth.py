@@ -21,7 +21,6 @@ class Principal:
     role: Role | None
     display_name: str = ""
     via: str = "anonymous"  # "session" | "token" | "anonymous"
-    session_token_hash: str | None = None
     csrf_secret: str | None = None
     locale: str | None = None  # the person's chosen language, if any
     time_zone: str | None = None  # the person's time zone, for showing times

@@ -51,6 +51,33 @@ def add_source(
     console.print(f"Source [bold]{name}[/bold] added (id {source_id}).")
 
 
+@app.command("set-password")
+def set_password(source: str, bind_password_env: str = typer.Option(
+        ..., help="Name of an environment variable holding the new bind password.")) -> None:
+    """Store a new LDAP bind password for SOURCE (encrypted; never shown or logged)."""
+    from socius.admin import service as audit
+    from socius.directory import service
+
+    if bind_password_env not in os.environ:
+        console.print(f"[red]{bind_password_env} is not set.[/red]")
+        raise typer.Exit(2)
+
+    async def step(database, settings, url):
+        async with database.transaction() as db:
+            found = await service.source_by_name(db, source)
+            if found is None:
+                return False
+            found.secret_encrypted = service.encrypt_secret(settings.resolved_secret_key,
+                                                            os.environ[bind_password_env])
+            await audit.record(db, None, "directory.source_password", "directory_source", found.id)
+            return True
+
+    if not _fail_clearly(step):
+        console.print(f"[red]No source named {source}.[/red]")
+        raise typer.Exit(2)
+    console.print(f"Bind password of [bold]{source}[/bold] stored.")
+
+
 @app.command("scim-token")
 def scim_token(source: str) -> None:
     """Create (or re-key) the SCIM source SOURCE and print its bearer token once."""
