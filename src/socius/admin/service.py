@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.admin.models import AuditEntry
@@ -38,6 +38,18 @@ async def record(
             ip=ip[:64],
         )
     )
+
+
+async def record_many(db: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Entries by the system (no actor), written in one statement: a directory sync changes thousands of people.
+    Each dict holds `action`, `object_type`, `object_id` and optionally `old` and `new`."""
+    if not entries:
+        return
+    await db.execute(insert(AuditEntry.__table__), [
+        {"actor_id": None, "action": e["action"], "object_type": e["object_type"], "object_id": str(e["object_id"]),
+         "old": _jsonable(e.get("old")), "new": _jsonable(e.get("new")), "ip": ""}
+        for e in entries
+    ])
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

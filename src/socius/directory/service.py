@@ -18,11 +18,13 @@ import base64
 import hashlib
 import secrets
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.admin import service as audit
@@ -31,6 +33,7 @@ from socius.core.authz import Permission, require
 from socius.core.db import utcnow
 from socius.core.errors import NotFound, ValidationFailed
 from socius.core.i18n import N_
+from socius.directory import bulk
 from socius.directory.models import (
     DirectoryIdentity,
     DirectoryReview,
@@ -40,12 +43,11 @@ from socius.directory.models import (
     SourceKind,
     SyncStatus,
 )
+from socius.directory.rules import LINKABLE, SOURCE_FIELDS, Outcome, Record, lookup_key, refusal
 from socius.people import service as people
 from socius.people.models import Person, PersonFieldSource, Role
 
-LINKABLE = ("email", "employee_number")
-# Fields a source may set, in profile terms; the manager comes separately, as the manager's external id.
-SOURCE_FIELDS = tuple(f for f in people.DIRECTORY_FIELDS if f != "manager_id")
+log = structlog.get_logger(__name__)
 REVIEW_REASONS = {
     "ambiguous_match": N_("The entry matches several people."),
     "administrator_match": N_("The entry matches an administrator: link it by hand if it is really them."),
@@ -53,24 +55,6 @@ REVIEW_REASONS = {
     "employee_number_taken": N_("Another person already has this employee number."),
     "already_linked": N_("The matching person is already linked to another entry of this source."),
 }
-
-
-@dataclass
-class Record:
-    """One entry of a source, already mapped to profile fields."""
-
-    external_id: str
-    values: dict[str, Any]
-    manager_external_id: str | None = None
-    active: bool = True
-
-
-@dataclass
-class Outcome:
-    action: str  # added | merged | updated | unchanged | review | deactivated | reactivated
-    person_id: int | None = None
-    identity_id: int | None = None
-    skipped: dict[str, str] = field(default_factory=dict)  # field → why it was not written
 
 
 # --- sources -------------------------------------------------------------------------------------------------
@@ -171,7 +155,7 @@ async def apply_record(
     `link_to` is an administrator's decision from the review queue: link a new entry to this person."""
     if not record.external_id or len(record.external_id) > 400:
         raise ValidationFailed.one("external_id", N_("must be 1–400 characters"))
-    values = {k: v for k, v in record.values.items() if k in SOURCE_FIELDS}
+    values = record.source_values()
     identity = await db.scalar(select(DirectoryIdentity).where(
         DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id == record.external_id))
 
@@ -218,12 +202,9 @@ async def _link_or_create(
     """The person a new entry belongs to: linked by a vouched-for attribute, created, or sent to review."""
     candidates: set[int] = set()
     for attribute in source.link_by:
-        value = values.get(attribute)
-        if not value:
-            continue
-        column = Person.email if attribute == "email" else Person.employee_number
-        value = value.strip().lower() if attribute == "email" else value.strip()
-        candidates.update(await db.scalars(select(Person.id).where(column == value)))
+        value = lookup_key(attribute, values.get(attribute))
+        if value is not None:
+            candidates.update(await db.scalars(select(Person.id).where(getattr(Person, attribute) == value)))
     if len(candidates) > 1:
         return None, await _review(db, source, record, "ambiguous_match", candidates=sorted(candidates))
     if candidates:
@@ -252,10 +233,11 @@ async def _link_or_create(
     return person, Outcome("added")
 
 
-async def _held_by_other(db: AsyncSession, field_name: str, value: str, person_id: int | None) -> bool:
-    column = Person.email if field_name == "email" else Person.employee_number
-    value = value.strip().lower() if field_name == "email" else value.strip()
-    stmt = select(Person.id).where(column == value)
+async def _held_by_other(db: AsyncSession, field_name: str, value: Any, person_id: int | None) -> bool:
+    value = lookup_key(field_name, value)
+    if value is None:
+        return False
+    stmt = select(Person.id).where(getattr(Person, field_name) == value)
     if person_id is not None:
         stmt = stmt.where(Person.id != person_id)
     return await db.scalar(stmt) is not None
@@ -277,13 +259,9 @@ async def _write_fields(
     mine: list[str] = []
     skipped: dict[str, str] = {}
     for name, value in values.items():
-        row = provenance.get(name)
-        if row is not None and row.source_id is None and not row.locked:
-            skipped[name] = "edited_by_hand"
-            continue
-        if row is not None and row.source_id not in (None, source.id) and \
-                precedence.get(row.source_id, 0) >= source.precedence:
-            skipped[name] = "higher_precedence"
+        why = refusal(source.id, source.precedence, provenance.get(name), precedence)
+        if why:
+            skipped[name] = why
             continue
         if name in ("email", "employee_number") and value and await _held_by_other(db, name, value, person.id):
             skipped[name] = f"{name}_taken"
@@ -358,32 +336,8 @@ async def resolve_managers(
     db: AsyncSession, source: DirectorySource, external_ids: list[str] | None = None,
     errors: list[dict] | None = None,
 ) -> int:
-    """Point each person at their manager, as this source names them (by the manager's external id).
-
-    A manager that would close a reporting cycle is refused and, with `errors`, reported."""
-    stmt = select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id,
-                                           DirectoryIdentity.manager_external_id.is_not(None))
-    if external_ids is not None:
-        stmt = stmt.where(DirectoryIdentity.external_id.in_(external_ids))
-    identities = list(await db.scalars(stmt))
-    wanted = {i.manager_external_id for i in identities}
-    by_external = dict((await db.execute(select(DirectoryIdentity.external_id, DirectoryIdentity.person_id).where(
-        DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id.in_(wanted)))).all()) if wanted \
-        else {}
-    changed = 0
-    for identity in identities:
-        manager_id = by_external.get(identity.manager_external_id)
-        if manager_id is None or manager_id == identity.person_id:
-            continue
-        person = await db.get(Person, identity.person_id)
-        if person.manager_id == manager_id:
-            continue
-        written, skipped = await _write_fields(db, source, person, {"manager_id": manager_id})
-        changed += bool(written)
-        if skipped.get("manager_id") == "invalid" and errors is not None:
-            errors.append({"entry": identity.external_id, "field": "manager_id",
-                           "reason": "manager would make a reporting cycle"})
-    return changed
+    """Point each person at their manager, as this source names them (see bulk.resolve_managers)."""
+    return await bulk.resolve_managers(db, source, external_ids, errors)
 
 
 async def release_manager(db: AsyncSession, source: DirectorySource, identity: DirectoryIdentity) -> bool:
@@ -463,7 +417,8 @@ async def run_batch(
     db: AsyncSession, source: DirectorySource, records, *, dry_run: bool = False, full: bool = True,
     failure: str | None = None, progress=None,
 ) -> DirectorySync:
-    """Apply a batch of entries, each in its own savepoint: a bad entry is reported and the rest go on.
+    """Apply a batch of entries a page at a time (bulk.apply_page); the entries a page leaves to the careful path
+    go through apply_record, each in its own savepoint: a bad entry is reported and the rest go on.
 
     With dry_run the caller rolls the transaction back; the report says what would have changed.
     """
@@ -471,28 +426,60 @@ async def run_batch(
     counts: Counter = Counter()
     errors: list[dict] = []
     seen: set[str] = set()
-    for index, item in enumerate(records, start=1):
-        if isinstance(item, dict) and "error" in item:  # the reader could not make a record of this entry
-            errors.append(item["error"])
-            counts["errors"] += 1
-            continue
-        record: Record = item
-        seen.add(record.external_id)
+    done = 0
+    for page in _pages(records, bulk.PAGE_SIZE):
+        entries: list[Record] = []
+        for item in page:
+            if isinstance(item, dict) and "error" in item:  # the reader could not make a record of this entry
+                errors.append(item["error"])
+                counts["errors"] += 1
+            else:
+                seen.add(item.external_id)
+                entries.append(item)
         try:
             async with db.begin_nested():
-                outcome = await apply_record(db, source, record, sync=sync)
-        except ValidationFailed as error:
-            counts["errors"] += 1
-            errors.extend({"entry": record.external_id, **e.render()} for e in error.errors)
-            continue
-        counts[outcome.action] += 1
-        for name, why in outcome.skipped.items():
-            if why == "invalid":
-                errors.append({"entry": record.external_id, "field": name, "reason": "invalid value"})
+                result = await bulk.apply_page(db, source, entries, sync)
+            counts.update(+result.counts)  # no zero entries in the report
+            errors.extend(result.errors)
+            careful = result.careful
+        except DBAPIError as error:  # e.g. a concurrent SCIM request took an e-mail: do this page entry by entry
+            log.warning("directory.page_retried", source=source.name, error=type(error.orig).__name__)
+            careful = entries
+        for record in careful:
+            await _apply_carefully(db, source, record, sync, counts, errors)
+        done += len(page)
         if progress:
-            progress(index)
+            progress(done)
     counts["managers"] = await resolve_managers(db, source, errors=errors)
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
+
+
+def _pages(items, size: int):
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+async def _apply_carefully(
+    db: AsyncSession, source: DirectorySource, record: Record, sync: DirectorySync, counts: Counter,
+    errors: list[dict],
+) -> None:
+    try:
+        async with db.begin_nested():
+            outcome = await apply_record(db, source, record, sync=sync)
+    except ValidationFailed as error:
+        counts["errors"] += 1
+        errors.extend({"entry": record.external_id, **e.render()} for e in error.errors)
+        return
+    counts[outcome.action] += 1
+    for name, why in outcome.skipped.items():
+        if why == "invalid":
+            errors.append({"entry": record.external_id, "field": name, "reason": "invalid value"})
 
 
 # --- administration ----------------------------------------------------------------------------------------

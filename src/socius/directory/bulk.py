@@ -1,0 +1,407 @@
+"""The merge rules, applied a page of entries at a time.
+
+A sync of 100,000 entries cannot afford forty queries an entry. `apply_page` reads what a page needs in a few
+set-based queries (its identities, the people its e-mails and employee numbers name, their field provenance),
+decides in Python with the rules of `rules.py`, and writes each table with one statement. What this path does not
+decide — reviews, (de)activations, an entry twice in a page, values another entry of the page claims — it hands back
+for `service.apply_record`, one entry at a time, and the caller runs the whole page that way if a statement fails
+(a SCIM request took an e-mail meanwhile, say).
+
+`resolve_managers` points people at their managers for a whole source the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from socius.admin import service as audit
+from socius.core import text
+from socius.directory.models import DirectoryIdentity, DirectorySource, DirectorySync
+from socius.directory.rules import LINKABLE, Record, lookup_key, refusal
+from socius.people import service as people
+from socius.people.models import Person, PersonFieldSource, PersonNameKey, Role
+
+PAGE_SIZE = 500
+NAME_FIELDS = {"display_name", "name_native", "name_latin", "email"}
+PERSON = Person.__table__
+IDENTITY = DirectoryIdentity.__table__
+
+
+@dataclass
+class PageResult:
+    counts: Counter = field(default_factory=Counter)
+    errors: list[dict] = field(default_factory=list)
+    careful: list[Record] = field(default_factory=list)  # for apply_record, in order
+
+
+@dataclass
+class _Write:
+    """One person's changes from one entry: profile fields, provenance, and the audit entry."""
+
+    person_id: int
+    changes: dict[str, Any]
+    old: dict[str, Any]
+    provenance: list[str]
+
+
+class _Claims:
+    """E-mails and employee numbers: who holds each in the database, and which this page has claimed already."""
+
+    def __init__(self, holders: list[Any]) -> None:
+        self.held = {a: {getattr(h, a): h for h in holders if getattr(h, a)} for a in LINKABLE}
+        self.claimed: dict[str, set[str]] = {a: set() for a in LINKABLE}
+
+    def holder(self, attribute: str, value: Any) -> Any:
+        key = lookup_key(attribute, value)
+        return self.held[attribute].get(key) if key else None
+
+    def free_for(self, attribute: str, value: Any, person_id: int | None) -> bool:
+        key = lookup_key(attribute, value)
+        if key is None:
+            return True
+        holder = self.held[attribute].get(key)
+        return key not in self.claimed[attribute] and (holder is None or holder.id == person_id)
+
+    def claim(self, attribute: str, value: Any) -> None:
+        key = lookup_key(attribute, value)
+        if key is not None:
+            self.claimed[attribute].add(key)
+
+
+async def apply_page(
+    db: AsyncSession, source: DirectorySource, records: list[Record], sync: DirectorySync
+) -> PageResult:
+    result = PageResult()
+    page: dict[str, Record] = {}
+    for record in records:
+        if record.external_id in page or not record.external_id or len(record.external_id) > 400:
+            result.careful.append(record)  # apply_record reports it, or applies the second copy after the first
+        else:
+            page[record.external_id] = record
+    if not page:
+        return result
+    identities = {row.external_id: row for row in (await db.execute(
+        select(IDENTITY.c.id, IDENTITY.c.external_id, IDENTITY.c.person_id, IDENTITY.c["values"],
+               IDENTITY.c.manager_external_id, IDENTITY.c.active)
+        .where(IDENTITY.c.source_id == source.id, IDENTITY.c.external_id.in_(list(page))))).all()}
+
+    unchanged: list[int] = []
+    changed: list[tuple[Record, Any]] = []
+    new: list[Record] = []
+    for record in page.values():
+        identity = identities.get(record.external_id)
+        if identity is None:
+            (new if record.active else result.careful).append(record)
+        elif identity.active != record.active:
+            result.careful.append(record)
+        elif identity.values == record.source_values() and \
+                identity.manager_external_id == record.manager_external_id:
+            unchanged.append(identity.id)
+        else:
+            changed.append((record, identity))
+
+    claims = _Claims(await _holders(db, page.values()))
+    merges, creates = await _sort_new(db, source, new, claims, result)
+
+    persons = await _persons(db, [i.person_id for _, i in changed] + [pid for _, pid in merges])
+    provenance = await _provenance(db, list(persons))
+    precedence = dict((await db.execute(select(DirectorySource.id, DirectorySource.precedence))).all())
+
+    def decide(record: Record, person_id: int) -> _Write:
+        return _decide(source, record, persons[person_id], provenance.get(person_id, {}), precedence, claims, result)
+
+    updates = [decide(record, identity.person_id) for record, identity in changed]
+    links = [decide(record, person_id) for record, person_id in merges]
+    created = await _create(db, source, creates, result)
+    await _write(db, source, updates + links)
+    await _store_identities(db, source, sync, unchanged, changed, [*merges, *created])
+
+    result.counts["unchanged"] += len(unchanged) + sum(not w.changes for w in updates)
+    result.counts["updated"] += sum(bool(w.changes) for w in updates)
+    result.counts["merged"] += len(merges)
+    result.counts["added"] += len(created)
+    await audit.record_many(db, [{"action": "directory.link", "object_type": "person", "object_id": person_id,
+                                  "new": {"source": source.name, "external_id": record.external_id}}
+                                 for record, person_id in merges])
+    _forget(db, {w.person_id for w in updates + links}, {i.id for _, i in changed})
+    return result
+
+
+async def _holders(db: AsyncSession, records) -> list[Any]:
+    """The people holding any e-mail or employee number these entries give."""
+    keys: dict[str, set[str]] = {a: set() for a in LINKABLE}
+    for record in records:
+        for attribute in LINKABLE:
+            key = lookup_key(attribute, record.values.get(attribute))
+            if key is not None:
+                keys[attribute].add(key)
+    if not any(keys.values()):
+        return []
+    return list((await db.execute(select(Person.id, Person.email, Person.employee_number, Person.role).where(
+        or_(Person.email.in_(keys["email"]), Person.employee_number.in_(keys["employee_number"]))))).all())
+
+
+async def _sort_new(
+    db: AsyncSession, source: DirectorySource, new: list[Record], claims: _Claims, result: PageResult
+) -> tuple[list[tuple[Record, int]], list[Record]]:
+    """New entries: linked to one person by an attribute the source vouches for (merges), new people (creates),
+    or — several candidates, an administrator, a person already linked, a value someone holds — careful."""
+    candidates = {r.external_id: {h.id for a in source.link_by if (h := claims.holder(a, r.values.get(a)))}
+                  for r in new}
+    linked = set(await db.scalars(select(IDENTITY.c.person_id).where(
+        IDENTITY.c.source_id == source.id,
+        IDENTITY.c.person_id.in_({pid for ids in candidates.values() for pid in ids})))) if candidates else set()
+    roles = {h.id: h.role for held in claims.held.values() for h in held.values()}
+    merges: list[tuple[Record, int]] = []
+    creates: list[Record] = []
+    for record in new:
+        found = candidates[record.external_id]
+        if len(found) == 1:
+            person_id = found.pop()
+            if roles[person_id] == Role.ADMINISTRATOR or person_id in linked:
+                result.careful.append(record)
+            else:
+                linked.add(person_id)  # a second entry of this page matching them is reviewed
+                merges.append((record, person_id))
+        elif not found and all(claims.free_for(a, record.values.get(a), None) for a in LINKABLE):
+            for attribute in LINKABLE:
+                claims.claim(attribute, record.values.get(attribute))
+            creates.append(record)
+        else:
+            result.careful.append(record)
+    return merges, creates
+
+
+async def _persons(db: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    return {row.id: row for row in (await db.execute(select(PERSON).where(PERSON.c.id.in_(set(ids))))).all()}
+
+
+async def _provenance(db: AsyncSession, person_ids: list[int], fields: list[str] | None = None
+                      ) -> dict[int, dict[str, Any]]:
+    if not person_ids:
+        return {}
+    stmt = select(PersonFieldSource.person_id, PersonFieldSource.field, PersonFieldSource.source_id,
+                  PersonFieldSource.locked).where(PersonFieldSource.person_id.in_(person_ids))
+    if fields is not None:
+        stmt = stmt.where(PersonFieldSource.field.in_(fields))
+    out: dict[int, dict[str, Any]] = {}
+    for row in (await db.execute(stmt)).all():
+        out.setdefault(row.person_id, {})[row.field] = row
+    return out
+
+
+def _decide(
+    source: DirectorySource, record: Record, person: Any, owners: dict[str, Any], precedence: dict[int, int],
+    claims: _Claims, result: PageResult,
+) -> _Write:
+    """What this entry may change on this person (the rules of service._write_fields)."""
+    wanted: dict[str, Any] = {}
+    for name, value in record.source_values().items():
+        if refusal(source.id, source.precedence, owners.get(name), precedence):
+            continue
+        if name in LINKABLE and value and not claims.free_for(name, value, person.id):
+            continue
+        wanted[name] = value
+    cleaned, errors = people.clean_fields(wanted)
+    for error in errors:
+        wanted.pop(error.field, None)
+        result.errors.append({"entry": record.external_id, "field": error.field, "reason": "invalid value"})
+    changes = {k: v for k, v in cleaned.items() if getattr(person, k) != v}
+    for attribute in LINKABLE:
+        if changes.get(attribute):
+            claims.claim(attribute, changes[attribute])
+    if changes.keys() & {"display_name", "name_native", "name_latin"}:
+        merged = {f: changes.get(f, getattr(person, f)) for f in ("display_name", "name_latin", "name_native")}
+        changes["sort_key"] = text.sort_key_for(merged["display_name"], merged["name_latin"], merged["name_native"])
+    return _Write(person.id, changes, {k: getattr(person, k) for k in changes}, list(wanted))
+
+
+async def _create(
+    db: AsyncSession, source: DirectorySource, records: list[Record], result: PageResult
+) -> list[tuple[Record, int]]:
+    """New people, one statement a table. An entry with an invalid field is reported and not created."""
+    rows: list[dict[str, Any]] = []
+    kept: list[tuple[Record, dict[str, Any]]] = []
+    for record in records:
+        values = record.source_values()
+        values.setdefault("display_name", values.get("name_latin") or values.get("name_native") or record.external_id)
+        cleaned, errors = people.clean_fields({**values, "guest_hidden": people._default_guest_hidden()})
+        if errors:
+            result.counts["errors"] += 1
+            result.errors.extend({"entry": record.external_id, **e.render()} for e in errors)
+            continue
+        person = Person(display_name="", role=Role.MEMBER, guest_hidden=[], languages=[], links=[])
+        people._apply(person, cleaned)
+        rows.append({c.key: getattr(person, c.key) for c in PERSON.columns if c.key in _CREATE_COLUMNS})
+        kept.append((record, cleaned))
+    if not rows:
+        return []
+    ids = list(await db.scalars(insert(PERSON).returning(PERSON.c.id, sort_by_parameter_order=True), rows))
+    await _store_name_keys(db, [(pid, row) for pid, row in zip(ids, rows, strict=True)])
+    await _set_provenance(db, source.id, [(pid, ["display_name", *(k for k in record.source_values()
+                                                                    if k != "display_name")])
+                                          for pid, (record, _) in zip(ids, kept, strict=True)])
+    await audit.record_many(db, [{"action": "person.create", "object_type": "person", "object_id": pid,
+                                  "new": people._auditable(cleaned)}
+                                 for pid, (_, cleaned) in zip(ids, kept, strict=True)])
+    return [(record, pid) for pid, (record, _) in zip(ids, kept, strict=True)]
+
+
+_CREATE_COLUMNS = {*people.DIRECTORY_FIELDS, "role", "guest_hidden", "languages", "links", "sort_key"} - {"manager_id"}
+
+
+async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]) -> None:
+    """Profile changes (one statement for each set of changed columns), name keys, provenance and audit."""
+    groups: dict[frozenset[str], list[_Write]] = {}
+    for write in writes:
+        if write.changes:
+            groups.setdefault(frozenset(write.changes), []).append(write)
+    for columns, members in groups.items():
+        stmt = update(PERSON).where(PERSON.c.id == bindparam("_id")).values(
+            {c: bindparam(f"_{c}") for c in columns} | {"version": PERSON.c.version + 1})
+        await db.execute(stmt, [{"_id": w.person_id, **{f"_{c}": w.changes[c] for c in columns}} for w in members],
+                         execution_options={"synchronize_session": False})
+    renamed = [w for w in writes if w.changes.keys() & NAME_FIELDS]
+    if renamed:
+        current = await _persons(db, [w.person_id for w in renamed])
+        await _store_name_keys(db, [(pid, row._mapping) for pid, row in current.items()], replace=True)
+    await _set_provenance(db, source.id, [(w.person_id, w.provenance) for w in writes if w.provenance])
+    await audit.record_many(db, [
+        {"action": "person.sync", "object_type": "person", "object_id": w.person_id,
+         "old": people._auditable({k: v for k, v in w.old.items() if k != "sort_key"}),
+         "new": {**people._auditable({k: v for k, v in w.changes.items() if k != "sort_key"}), "source": source.name}}
+        for w in writes if w.changes
+    ])
+
+
+async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]], *, replace: bool = False) -> None:
+    if replace and people_rows:
+        await db.execute(PersonNameKey.__table__.delete().where(
+            PersonNameKey.person_id.in_([pid for pid, _ in people_rows])))
+    rows = [{"person_id": pid, "key": key, "sort_key": values["sort_key"]}
+            for pid, values in people_rows
+            for key in sorted(people.name_keys(SimpleNamespace(**{f: values[f] for f in NAME_FIELDS})))]
+    if rows:
+        await db.execute(insert(PersonNameKey.__table__), rows)
+
+
+async def _set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
+    # One row a (person, field): ON CONFLICT may not touch a row twice in one statement.
+    rows = list({(pid, f): {"person_id": pid, "field": f, "source_id": source_id}
+                 for pid, names in fields for f in names}.values())
+    if not rows:
+        return
+    stmt = insert(PersonFieldSource.__table__)
+    await db.execute(stmt.on_conflict_do_update(
+        index_elements=["person_id", "field"],
+        set_={"source_id": stmt.excluded.source_id, "updated_at": stmt.excluded.updated_at},
+    ), rows)
+
+
+async def _store_identities(
+    db: AsyncSession, source: DirectorySource, sync: DirectorySync, unchanged: list[int],
+    changed: list[tuple[Record, Any]], new: list[tuple[Record, int]],
+) -> None:
+    if unchanged:
+        await db.execute(update(IDENTITY).where(IDENTITY.c.id.in_(unchanged))
+                         .values(last_sync_id=sync.id, updated_at=IDENTITY.c.updated_at))
+    if changed:
+        # The identity's version is its SCIM ETag and changes with what the source says, written or not.
+        await db.execute(update(IDENTITY).where(IDENTITY.c.id == bindparam("_id")).values(
+            values=bindparam("_values"), manager_external_id=bindparam("_manager"), last_sync_id=sync.id,
+            version=IDENTITY.c.version + 1,
+        ), [{"_id": identity.id, "_values": record.source_values(), "_manager": record.manager_external_id}
+            for record, identity in changed])
+    if new:
+        await db.execute(insert(IDENTITY), [
+            {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
+             "values": record.source_values(), "manager_external_id": record.manager_external_id,
+             "last_sync_id": sync.id, "active": True}
+            for record, person_id in new])
+
+
+def _forget(db: AsyncSession, person_ids: set[int], identity_ids: set[int]) -> None:
+    """Objects of these rows the session holds are stale after bulk statements: drop them, so the next
+    `db.get` reads the rows as they are now."""
+    for obj in list(db.identity_map.values()):
+        if (isinstance(obj, Person) and obj.id in person_ids) or \
+                (isinstance(obj, DirectoryIdentity) and obj.id in identity_ids):
+            db.expunge(obj)
+
+
+# --- managers ------------------------------------------------------------------------------------------------
+
+async def resolve_managers(
+    db: AsyncSession, source: DirectorySource, external_ids: list[str] | None = None,
+    errors: list[dict] | None = None,
+) -> int:
+    """Point each person at their manager as this source names them (by the manager's external id), for the
+    whole source (or these entries), in a few statements. A field the rules keep from the source stays; a manager
+    who is a guest, or who would close a reporting cycle, is refused and, with `errors`, reported."""
+    entry, boss = aliased(DirectoryIdentity), aliased(DirectoryIdentity)
+    stmt = (select(entry.external_id, entry.person_id, boss.person_id.label("manager_id"),
+                   Person.manager_id.label("current"))
+            .join(boss, (boss.source_id == entry.source_id) & (boss.external_id == entry.manager_external_id))
+            .join(Person, Person.id == entry.person_id)
+            .where(entry.source_id == source.id, boss.person_id != entry.person_id,
+                   Person.manager_id.is_distinct_from(boss.person_id)))
+    if external_ids is not None:
+        stmt = stmt.where(entry.external_id.in_(external_ids))
+    wanted = (await db.execute(stmt)).all()
+    if not wanted:
+        return 0
+    owners = await _provenance(db, list({w.person_id for w in wanted}), ["manager_id"])
+    precedence = dict((await db.execute(select(DirectorySource.id, DirectorySource.precedence))).all())
+    wanted = [w for w in wanted
+              if not refusal(source.id, source.precedence, owners.get(w.person_id, {}).get("manager_id"), precedence)]
+    up = await _reporting_lines(db, {w.manager_id for w in wanted} | {w.person_id for w in wanted})
+    writes: list[_Write] = []
+    for w in wanted:
+        if up.get(w.manager_id, (None, None))[1] == Role.GUEST:
+            reason = "manager is an external guest"
+        elif _reaches(up, w.manager_id, w.person_id):
+            reason = "manager would make a reporting cycle"
+        else:
+            up[w.person_id] = (w.manager_id, up[w.person_id][1])
+            writes.append(_Write(w.person_id, {"manager_id": w.manager_id}, {"manager_id": w.current},
+                                 ["manager_id"]))
+            continue
+        if errors is not None:
+            errors.append({"entry": w.external_id, "field": "manager_id", "reason": reason})
+    await _write(db, source, writes)
+    _forget(db, {w.person_id for w in writes}, set())
+    return len(writes)
+
+
+async def _reporting_lines(db: AsyncSession, start: set[int]) -> dict[int, tuple[int | None, str]]:
+    """Each of these people's manager and role, and their managers' up to the top, a level a query."""
+    lines: dict[int, tuple[int | None, str]] = {}
+    frontier = set(start)
+    while frontier:
+        rows = (await db.execute(select(Person.id, Person.manager_id, Person.role)
+                                 .where(Person.id.in_(frontier)))).all()
+        lines.update({r.id: (r.manager_id, r.role) for r in rows})
+        frontier = {r.manager_id for r in rows if r.manager_id is not None and r.manager_id not in lines}
+    return lines
+
+
+def _reaches(up: dict[int, tuple[int | None, str]], start: int, target: int) -> bool:
+    """Whether walking up from `start` meets `target`."""
+    seen: set[int] = set()
+    node: int | None = start
+    while node is not None and node not in seen:
+        if node == target:
+            return True
+        seen.add(node)
+        node = up.get(node, (None, None))[0]
+    return False

@@ -1,0 +1,59 @@
+"""The merge rules both paths of the engine share: what an entry is, and whether a source may write a field.
+
+`service.apply_record` applies them to one entry (SCIM, the review queue); `bulk.apply_page` to a page of entries
+at once (LDAP and CSV syncs). Keeping the rules here keeps the two paths from drifting apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from socius.people import service as people
+
+LINKABLE = ("email", "employee_number")
+# Fields a source may set, in profile terms; the manager comes separately, as the manager's external id.
+SOURCE_FIELDS = tuple(f for f in people.DIRECTORY_FIELDS if f != "manager_id")
+# Linking an entry to a person by e-mail compares addresses the way they are stored: trimmed and lower-case.
+NORMALISE = {"email": lambda v: v.strip().lower(), "employee_number": lambda v: v.strip()}
+
+
+@dataclass
+class Record:
+    """One entry of a source, already mapped to profile fields."""
+
+    external_id: str
+    values: dict[str, Any]
+    manager_external_id: str | None = None
+    active: bool = True
+
+    def source_values(self) -> dict[str, Any]:
+        return {k: v for k, v in self.values.items() if k in SOURCE_FIELDS}
+
+
+@dataclass
+class Outcome:
+    action: str  # added | merged | updated | unchanged | review | deactivated | reactivated
+    person_id: int | None = None
+    identity_id: int | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # field → why it was not written
+
+
+def lookup_key(attribute: str, value: Any) -> str | None:
+    """The stored form of a linkable value, or None when there is nothing to look up."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return NORMALISE[attribute](value)
+
+
+def refusal(source_id: int, source_precedence: int, owner: Any, precedence: dict[int, int]) -> str | None:
+    """Why a source may not write a field whose provenance row is `owner` (None: it may).
+
+    `owner` has `source_id` (None for a hand edit) and `locked`; `precedence` maps source ids to precedence."""
+    if owner is None:
+        return None
+    if owner.source_id is None and not owner.locked:
+        return "edited_by_hand"
+    if owner.source_id not in (None, source_id) and precedence.get(owner.source_id, 0) >= source_precedence:
+        return "higher_precedence"
+    return None
