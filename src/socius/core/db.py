@@ -15,9 +15,13 @@ from typing import Any
 
 import structlog
 from fastapi import Request
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, MetaData, Table, bindparam, column, func
+from sqlalchemy import select as _select
+from sqlalchemy.dialects.postgresql import JSONB, Insert
+from sqlalchemy.dialects.postgresql import insert as _insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from socius.core.i18n import N_, gettext
 
@@ -39,6 +43,23 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def recordset(table: Table, columns: list[str], rows: list[dict[str, Any]]) -> TableValuedAlias:
+    """Many rows as one JSONB parameter, read back as a table typed like `table`'s columns (jsonb_to_recordset).
+
+    For bulk writes: `INSERT … SELECT` or `UPDATE … FROM` this is one statement for thousands of rows, where an
+    executemany sends one statement a row. Values must be JSON-serialisable (ids, text, lists, dicts)."""
+    return (func.jsonb_to_recordset(bindparam(None, rows, type_=JSONB))
+            .table_valued(*(column(name, table.c[name].type) for name in columns))
+            .render_derived(with_types=True))
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> Insert:
+    """`INSERT INTO table … SELECT` from a recordset of `rows` (all with the same keys); add ON CONFLICT at will."""
+    columns = list(rows[0])
+    source = recordset(table, columns, rows)
+    return _insert(table).from_select(columns, _select(*(source.c[name] for name in columns)))
 
 
 class Timestamped:

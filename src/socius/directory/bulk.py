@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from socius.admin import service as audit
 from socius.core import text
+from socius.core.db import insert_rows, recordset
 from socius.directory.models import DirectoryIdentity, DirectorySource, DirectorySync
 from socius.directory.rules import LINKABLE, Record, lookup_key, refusal
 from socius.people import service as people
@@ -108,7 +108,7 @@ async def apply_page(
         else:
             changed.append((record, identity))
 
-    claims = _Claims(await _holders(db, page.values()))
+    claims = _Claims(await _holders(db, [*new, *(record for record, _ in changed)]))
     merges, creates = await _sort_new(db, source, new, claims, result)
 
     persons = await _persons(db, [i.person_id for _, i in changed] + [pid for _, pid in merges])
@@ -143,10 +143,11 @@ async def _holders(db: AsyncSession, records) -> list[Any]:
             key = lookup_key(attribute, record.values.get(attribute))
             if key is not None:
                 keys[attribute].add(key)
-    if not any(keys.values()):
+    columns = (Person.id, Person.email, Person.employee_number, Person.role)
+    lookups = [select(*columns).where(getattr(Person, a).in_(keys[a])) for a in LINKABLE if keys[a]]
+    if not lookups:
         return []
-    return list((await db.execute(select(Person.id, Person.email, Person.employee_number, Person.role).where(
-        or_(Person.email.in_(keys["email"]), Person.employee_number.in_(keys["employee_number"]))))).all())
+    return list((await db.execute(union(*lookups))).all())  # each by its own unique index
 
 
 async def _sort_new(
@@ -240,13 +241,18 @@ async def _create(
             result.counts["errors"] += 1
             result.errors.extend({"entry": record.external_id, **e.render()} for e in errors)
             continue
-        person = Person(display_name="", role=Role.MEMBER, guest_hidden=[], languages=[], links=[])
-        people._apply(person, cleaned)
-        rows.append({c.key: getattr(person, c.key) for c in PERSON.columns if c.key in _CREATE_COLUMNS})
+        row = {**_NEW_PERSON, **cleaned}
+        row["sort_key"] = text.sort_key_for(row["display_name"], row["name_latin"], row["name_native"])
+        rows.append(row)
         kept.append((record, cleaned))
     if not rows:
         return []
-    ids = list(await db.scalars(insert(PERSON).returning(PERSON.c.id, sort_by_parameter_order=True), rows))
+    # Ids drawn first, so each entry knows its person without relying on the order RETURNING gives rows back.
+    sequence = func.pg_get_serial_sequence("person", "id")
+    ids = list(await db.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
+    for pid, row in zip(ids, rows, strict=True):
+        row["id"] = pid
+    await db.execute(insert_rows(PERSON, rows))
     await _store_name_keys(db, [(pid, row) for pid, row in zip(ids, rows, strict=True)])
     await _set_provenance(db, source.id, [(pid, ["display_name", *(k for k in record.source_values()
                                                                     if k != "display_name")])
@@ -257,7 +263,9 @@ async def _create(
     return [(record, pid) for pid, (record, _) in zip(ids, kept, strict=True)]
 
 
-_CREATE_COLUMNS = {*people.DIRECTORY_FIELDS, "role", "guest_hidden", "languages", "links", "sort_key"} - {"manager_id"}
+# A new person's columns before the entry's values: every row of one INSERT has the same keys.
+_NEW_PERSON = {**{f: None for f in people.DIRECTORY_FIELDS if f != "manager_id"}, "languages": [], "links": [],
+               "role": Role.MEMBER.value, "guest_hidden": [], "sort_key": ""}
 
 
 async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]) -> None:
@@ -267,10 +275,9 @@ async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]
         if write.changes:
             groups.setdefault(frozenset(write.changes), []).append(write)
     for columns, members in groups.items():
-        stmt = update(PERSON).where(PERSON.c.id == bindparam("_id")).values(
-            {c: bindparam(f"_{c}") for c in columns} | {"version": PERSON.c.version + 1})
-        await db.execute(stmt, [{"_id": w.person_id, **{f"_{c}": w.changes[c] for c in columns}} for w in members],
-                         execution_options={"synchronize_session": False})
+        new = recordset(PERSON, ["id", *columns], [{"id": w.person_id, **w.changes} for w in members])
+        await db.execute(update(PERSON).where(PERSON.c.id == new.c.id).values(
+            {c: new.c[c] for c in columns} | {"version": PERSON.c.version + 1}))
     renamed = [w for w in writes if w.changes.keys() & NAME_FIELDS]
     if renamed:
         current = await _persons(db, [w.person_id for w in renamed])
@@ -292,7 +299,7 @@ async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]],
             for pid, values in people_rows
             for key in sorted(people.name_keys(SimpleNamespace(**{f: values[f] for f in NAME_FIELDS})))]
     if rows:
-        await db.execute(insert(PersonNameKey.__table__), rows)
+        await db.execute(insert_rows(PersonNameKey.__table__, rows))
 
 
 async def _set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
@@ -301,11 +308,11 @@ async def _set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[i
                  for pid, names in fields for f in names}.values())
     if not rows:
         return
-    stmt = insert(PersonFieldSource.__table__)
+    stmt = insert_rows(PersonFieldSource.__table__, rows)
     await db.execute(stmt.on_conflict_do_update(
         index_elements=["person_id", "field"],
         set_={"source_id": stmt.excluded.source_id, "updated_at": stmt.excluded.updated_at},
-    ), rows)
+    ))
 
 
 async def _store_identities(
@@ -317,17 +324,18 @@ async def _store_identities(
                          .values(last_sync_id=sync.id, updated_at=IDENTITY.c.updated_at))
     if changed:
         # The identity's version is its SCIM ETag and changes with what the source says, written or not.
-        await db.execute(update(IDENTITY).where(IDENTITY.c.id == bindparam("_id")).values(
-            values=bindparam("_values"), manager_external_id=bindparam("_manager"), last_sync_id=sync.id,
-            version=IDENTITY.c.version + 1,
-        ), [{"_id": identity.id, "_values": record.source_values(), "_manager": record.manager_external_id}
+        said = recordset(IDENTITY, ["id", "values", "manager_external_id"], [
+            {"id": identity.id, "values": record.source_values(), "manager_external_id": record.manager_external_id}
             for record, identity in changed])
+        await db.execute(update(IDENTITY).where(IDENTITY.c.id == said.c.id).values(
+            values=said.c["values"], manager_external_id=said.c.manager_external_id, last_sync_id=sync.id,
+            version=IDENTITY.c.version + 1))
     if new:
-        await db.execute(insert(IDENTITY), [
+        await db.execute(insert_rows(IDENTITY, [
             {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
              "values": record.source_values(), "manager_external_id": record.manager_external_id,
              "last_sync_id": sync.id, "active": True}
-            for record, person_id in new])
+            for record, person_id in new]))
 
 
 def _forget(db: AsyncSession, person_ids: set[int], identity_ids: set[int]) -> None:
