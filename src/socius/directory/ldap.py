@@ -145,6 +145,7 @@ def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
         except InvalidToken:
             raise ValueError("the bind password cannot be decrypted (was the secret key changed?)") from None
     groups_under = config.get("department_groups_under") or None
+    member_of = config.get("member_of_attribute", "memberOf" if flavor == "ad" else None) or None
     return LdapSettings(
         servers=list(servers), base_dn=config["base_dn"],
         user_filter=config.get("user_filter") or ("(&(objectClass=user)(objectCategory=person))" if flavor == "ad"
@@ -159,9 +160,10 @@ def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
         ca_file=config.get("ca_file") or None, validate=_flag(config, "validate", True),
         connect_timeout=int(config.get("connect_timeout", 5)),
         receive_timeout=int(config.get("receive_timeout", 60)),
-        group_base_dn=config.get("group_base_dn") or groups_under,
+        # Without memberOf, the groups under department_groups_under must be searched to know their members.
+        group_base_dn=config.get("group_base_dn") or (None if member_of else groups_under),
         group_filter=config.get("group_filter") or DEFAULT_GROUP_FILTER,
-        member_of_attribute=config.get("member_of_attribute", "memberOf" if flavor == "ad" else None) or None,
+        member_of_attribute=member_of,
         department_groups={(normalize_dn(k) if "=" in k else k.strip().lower()): v
                            for k, v in (config.get("department_groups") or {}).items()},
         department_groups_under=groups_under,
