@@ -214,15 +214,17 @@ def _tls(settings: LdapSettings):
 
 
 def _why(error: Exception, settings: LdapSettings) -> str:
-    """A failure to connect, in words an administrator can act on (ldap3's own say little about TLS)."""
+    """A failure to connect or search, in words an administrator can act on (ldap3's own bury the TLS reason)."""
+    if isinstance(error, NoServer | IncompleteSearch):
+        return str(error)
     text_ = str(error)
-    if "CERTIFICATE_VERIFY_FAILED" in text_ or "certificate verify failed" in text_:
+    verify = re.search(r"certificate verify failed: ([^(]+)", text_)
+    if verify or "CERTIFICATE_VERIFY_FAILED" in text_:
         trusted = f"the CA in ca_file {settings.ca_file}" if settings.ca_file else "the system's CAs"
-        return f"TLS: the server's certificate is not trusted by {trusted} ({text_})"
+        detail = f" ({verify.group(1).strip()})" if verify else ""
+        return f"TLS: the server's certificate is not trusted by {trusted}{detail}"
     if type(error).__name__ == "LDAPCertificateError":
-        return f"TLS: the server's certificate does not name this host ({text_[:300]})"
-    if "SSL" in text_ or "TLS" in text_ or "tls" in text_:
-        return f"TLS: {type(error).__name__}: {text_}"
+        return "TLS: the server's certificate does not name this host"
     return f"{type(error).__name__}: {text_}"
 
 
