@@ -375,15 +375,25 @@ def test_the_command_line_adds_a_source_and_syncs_it(scratch_database, dirs, tmp
     from tests.core.test_cli import socius
 
     load_people(dirs)
+    groups = add_groups(dirs)
     env = {"SOCIUS_SECRET_KEY": "cli-secret", "SOCIUS_DATA_DIR": str(tmp_path), "BIND_PW": slapd.PASSWORD}
     config = json.dumps({"servers": [dirs.corp.url], "base_dn": dirs.corp_base, "bind_dn": dirs.corp.admin_dn})
+    refused = socius("directory", "add-source", "corp", "--kind", "ldap", "--config", config,
+                     "--start-tls", "--ca-file", str(tmp_path / "missing.pem"), database_url=scratch_database, **env)
+    assert refused.returncode == 2 and "config.ca_file is not a readable file" in refused.stdout, refused.stdout
     added = socius("directory", "add-source", "corp", "--kind", "ldap", "--link-by", "email", "--config", config,
-                   "--bind-password-env", "BIND_PW", database_url=scratch_database, **env)
+                   "--bind-password-env", "BIND_PW", "--group-base-dn", groups,
+                   "--department-groups", json.dumps({"Research": "研究部"}), database_url=scratch_database, **env)
     assert added.returncode == 0, added.stderr
     synced = socius("directory", "sync", "corp", database_url=scratch_database, **env)
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert "succeeded" in synced.stdout and "added" in synced.stdout
     assert slapd.PASSWORD not in synced.stdout + synced.stderr + added.stdout + added.stderr
+    with psycopg.connect(libpq_conninfo(scratch_database)) as conn:
+        assert conn.execute("SELECT config->>'validate', config->'department_groups' FROM directory_source"
+                            ).fetchone() == (None, {"Research": "研究部"})  # verification stays on by default
+        assert conn.execute("SELECT department FROM person WHERE email = 'carol@example.com'").fetchone() == (
+            "研究部",)
 
 
 def add_groups(dirs: Directories) -> str:
