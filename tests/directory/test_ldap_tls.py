@@ -70,6 +70,12 @@ async def test_ldaps_and_start_tls_sync_with_the_right_ca_and_fail_cleanly_witho
     carol = await person_by_email(database, "carol@example.com")
     assert carol.deactivated_at is None and await count_people(database) == 3
 
+    # The right CA, but the server reached by a name its certificate does not carry (127.1 is 127.0.0.1).
+    await configure(database, settings, servers=[server.ldaps_url.replace("127.0.0.1", "127.1")],
+                    ca_file=certificates.ca_file, **common)
+    report = await ldap.sync_source(database, settings, "tls")
+    assert report.status == SyncStatus.FAILED and "certificate does not name this host" in report.note, report.note
+
     # A CA file that is not there is a setting problem, named as such.
     await configure(database, settings, servers=[server.ldaps_url], ca_file=str(certificates.ca_file) + ".gone",
                     **common)

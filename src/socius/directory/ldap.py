@@ -223,8 +223,8 @@ def _why(error: Exception, settings: LdapSettings) -> str:
         trusted = f"the CA in ca_file {settings.ca_file}" if settings.ca_file else "the system's CAs"
         detail = f" ({verify.group(1).strip()})" if verify else ""
         return f"TLS: the server's certificate is not trusted by {trusted}{detail}"
-    if type(error).__name__ == "LDAPCertificateError":
-        return "TLS: the server's certificate does not name this host"
+    if type(error).__name__ == "LDAPCertificateError" or "doesn't match any name in" in text_:
+        return "TLS: the server's certificate does not name this host (use a name or address it lists)"
     return f"{type(error).__name__}: {text_}"
 
 
