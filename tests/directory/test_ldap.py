@@ -509,3 +509,23 @@ async def test_ad_incremental_sync_reads_only_entries_above_the_servers_usn(data
     assert report.counts.get("deactivated", 0) == 0
     assert (await person_by_email(database, "bob@example.com")).title == "Chief"
     assert (await ad_config(database))["usn_watermarks"] == {dirs.ad.url: 103, other: 103}
+
+
+def test_a_large_ad_groups_members_are_read_range_by_range():
+    """slapd never splits an attribute into ranges, as AD does above 1,500 values: this server plays AD."""
+
+    class RangingServer:
+        response: list = []
+        asked: list = []
+
+        def search(self, base, query, search_scope, attributes):
+            self.asked.append(attributes)
+            rest = {"member;range=2-3": [b"cn=c", b"cn=d"], "member;range=4-*": [b"cn=e"]}
+            key = {"member;range=2-*": "member;range=2-3", "member;range=4-*": "member;range=4-*"}[attributes[0]]
+            self.response = [{"type": "searchResEntry", "raw_attributes": {key.replace("member", "Member"): rest[key]}}]
+
+    group = ldap.Entry("cn=big,dc=x", {"member": [], "member;range=0-1": [b"cn=a", b"cn=b"]})
+    server = RangingServer()
+    assert ldap.members(server, group, "member") == [b"cn=a", b"cn=b", b"cn=c", b"cn=d", b"cn=e"]
+    assert server.asked == [["member;range=2-*"], ["member;range=4-*"]]
+    assert ldap.members(server, ldap.Entry("cn=small,dc=x", {"member": [b"cn=a"]}), "member") == [b"cn=a"]

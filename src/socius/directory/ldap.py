@@ -303,6 +303,28 @@ def search(settings: LdapSettings, since: dt.datetime | None = None) -> list[Ent
         conn.unbind()
 
 
+def members(conn, group: Entry, attribute: str) -> list[bytes]:
+    """Every value of a group's member attribute. AD returns those of a large group in ranges
+    (`member;range=0-1499`, then asks to be asked for `member;range=1500-*`, …) and an empty `member`."""
+    import ldap3
+
+    name = attribute.lower()
+    values = list(group.attributes.get(name, []))
+    attributes = group.attributes
+    while ranged := next((key for key in attributes if key.startswith(f"{name};range=")), None):
+        values += attributes[ranged]
+        end = ranged.rsplit("-", 1)[-1]
+        if end == "*":
+            break
+        conn.search(group.dn, "(objectClass=*)", search_scope=ldap3.BASE,
+                    attributes=[f"{attribute};range={int(end) + 1}-*"])
+        found = [item for item in conn.response or [] if item.get("type") == "searchResEntry"]
+        if not found:
+            break
+        attributes = {key.lower(): list(v) for key, v in found[0]["raw_attributes"].items()}
+    return values
+
+
 def read_directory(
     settings: LdapSettings, *, since: dt.datetime | None = None, usn_watermarks: dict[str, int] | None = None,
     stale_groups: dict[str, tuple[str, str | None]] | None = None,
@@ -325,7 +347,7 @@ def read_directory(
             for group in _paged(conn, settings, settings.group_base_dn, _wrap(settings.group_filter),
                                 member_attributes):
                 for attribute in member_attributes:
-                    for value in group.attributes.get(attribute.lower(), []):
+                    for value in members(conn, group, attribute):
                         # uniqueMember may carry an optional UID after '#': the DN is before it.
                         member = value.decode("utf-8", "replace").split("#")[0]
                         groups.setdefault(normalize_dn(member), []).append(group.dn)
