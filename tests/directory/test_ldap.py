@@ -506,6 +506,7 @@ async def test_ad_incremental_sync_reads_only_entries_above_the_servers_usn(data
         source.config = {**source.config, "servers": [other]}
     report = await ldap.sync_source(database, settings, "ad", full=False)
     assert report.status == SyncStatus.SUCCEEDED and report.seen == 2, report.note
+    assert f"No uSNChanged watermark for {other}" in report.note
     assert report.counts.get("deactivated", 0) == 0
     assert (await person_by_email(database, "bob@example.com")).title == "Chief"
     assert (await ad_config(database))["usn_watermarks"] == {dirs.ad.url: 103, other: 103}

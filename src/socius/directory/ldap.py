@@ -280,8 +280,9 @@ def _paged(conn, settings: LdapSettings, base: str, query: str, attributes, scop
 
 def _user_attributes(settings: LdapSettings) -> set[str]:
     attributes = {settings.external_id_attribute, *settings.mapping}
-    attributes.update(a for a in (settings.manager_attribute, settings.photo_attribute,
-                                  settings.member_of_attribute) if a)
+    attributes.update(a for a in (settings.manager_attribute, settings.photo_attribute) if a)
+    if settings.uses_groups and settings.member_of_attribute:  # a user may be in hundreds of groups: only if used
+        attributes.add(settings.member_of_attribute)
     if settings.uses_usn:
         attributes.add("uSNChanged")
     return attributes
@@ -689,6 +690,9 @@ async def sync_source(
         if stored or len(errors) != len(sync.errors):
             sync.counts = {**sync.counts, "photos": stored}
             sync.errors = errors[:1000]
+        if not full and reading.complete:
+            sync.note = " ".join(filter(None, [sync.note, f"No uSNChanged watermark for {reading.server} yet: "
+                                               "every entry was read (and nobody deactivated)."]))
         if ldap_settings.uses_usn and reading.highest_usn is not None and sync.status == SyncStatus.SUCCEEDED:
             # USNs are per domain controller: the next incremental run asks the same server for what came after.
             marks = dict((source.config or {}).get("usn_watermarks") or {})
