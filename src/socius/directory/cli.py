@@ -57,7 +57,7 @@ def add_source(
                "department_groups_under": department_groups_under}
     parsed_config = {**parsed_config, **{k: v for k, v in options.items() if v is not None}}
     if kind == "ldap":
-        problems = ldap.config_problems(parsed_config)
+        problems = ldap.config_problems(parsed_config, partial=True)
         for key, reason in problems:
             console.print(f"[red]config.{key} {reason}[/red]")
         if problems:

@@ -171,15 +171,17 @@ def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
     )
 
 
-def config_problems(config: dict[str, Any]) -> list[tuple[str, str]]:
-    """What is wrong with an LDAP source's config, as (key, reason) pairs: empty if it is usable."""
+def config_problems(config: dict[str, Any], *, partial: bool = False) -> list[tuple[str, str]]:
+    """What is wrong with an LDAP source's config, as (key, reason) pairs: empty if it is usable.
+    `partial`: only the keys present (a source may be added first and configured later)."""
     problems = []
     servers = config.get("servers") or []
     if isinstance(servers, str):
         servers = [servers]
-    if not servers or not all(isinstance(s, str) and s.startswith(("ldap://", "ldaps://")) for s in servers):
+    if (not partial or "servers" in config) and (not servers or not all(
+            isinstance(s, str) and s.startswith(("ldap://", "ldaps://")) for s in servers)):
         problems.append(("servers", "must list at least one ldap:// or ldaps:// URL"))
-    if not config.get("base_dn"):
+    if (not partial or "base_dn" in config) and not config.get("base_dn"):
         problems.append(("base_dn", "is required"))
     if config.get("flavor", "openldap") not in {"openldap", "ad"}:
         problems.append(("flavor", "must be openldap or ad"))
