@@ -233,8 +233,12 @@ async def test_a_wrong_bind_password_fails_the_sync(database, settings, dirs):
     async with database.transaction() as db:
         source = await service.source_by_name(db, "corp")
         source.secret_encrypted = service.encrypt_secret(settings.resolved_secret_key, "wrong")
+        # A second server: a refused bind is not retried elsewhere (each failure counts towards a lockout).
+        second = f"ldap://127.0.0.1:{slapd.free_port()}"
+        source.config = {**source.config, "servers": [dirs.corp.url, second]}
     report = await ldap.sync_source(database, settings, "corp")
     assert report.status == SyncStatus.FAILED and "wrong" not in report.note
+    assert f"{dirs.corp.url}: the bind was refused" in report.note and second not in report.note, report.note
     assert await count_people(database) == 0
     assert await ldap.sync_source(database, settings, "no such source") is None
 

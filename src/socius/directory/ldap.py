@@ -235,6 +235,7 @@ def connect(settings: LdapSettings):
 
     Raises NoServer with each server's reason: a pool would only say "exhausted", hiding a TLS or bind problem."""
     import ldap3
+    from ldap3.core.exceptions import LDAPBindError, LDAPInvalidCredentialsResult
 
     encrypted = settings.use_tls or settings.start_tls or any(s.startswith("ldaps://") for s in settings.servers)
     tls = _tls(settings) if encrypted else None
@@ -250,7 +251,13 @@ def connect(settings: LdapSettings):
             if settings.start_tls:
                 conn.start_tls()
             conn.bind()
-        except Exception as error:  # any socket, TLS or bind failure: try the next server
+        except (LDAPBindError, LDAPInvalidCredentialsResult) as error:
+            # The server answered and refused the credentials: the others would too, and each failed bind counts
+            # towards the account's lockout.
+            with contextlib.suppress(Exception):
+                conn.unbind()
+            raise NoServer("; ".join([*reasons, f"{url}: the bind was refused: {_why(error, settings)}"])) from None
+        except Exception as error:  # any socket or TLS failure: try the next server
             reasons.append(f"{url}: {_why(error, settings)}")
             with contextlib.suppress(Exception):  # closing a connection that may never have opened
                 conn.unbind()
