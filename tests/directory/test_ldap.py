@@ -534,3 +534,15 @@ def test_a_large_ad_groups_members_are_read_range_by_range():
     assert ldap.members(server, group, "member") == [b"cn=a", b"cn=b", b"cn=c", b"cn=d", b"cn=e"]
     assert server.asked == [["member;range=2-*"], ["member;range=4-*"]]
     assert ldap.members(server, ldap.Entry("cn=small,dc=x", {"member": [b"cn=a"]}), "member") == [b"cn=a"]
+
+
+def test_the_first_department_group_the_administrator_listed_wins():
+    source = DirectorySource(name="x", kind="ldap", mapping={}, config={
+        "servers": ["ldap://h"], "base_dn": "dc=x",
+        "department_groups": {"CN=Sales, OU=Groups, DC=x": "業務部", "engineering": "研發部"}})
+    settings = ldap.read_settings(source, "key")
+    sales, engineering = "cn=sales,ou=groups,dc=x", "cn=Engineering,ou=teams,dc=x"
+    assert ldap.department_of([engineering, sales], settings) == "業務部"  # listed first, by DN
+    assert ldap.department_of([engineering], settings) == "研發部"  # by cn, any case, anywhere
+    assert ldap.department_of(["cn=sales,ou=elsewhere,dc=x"], settings) is None  # a DN key means that DN only
+    assert ldap.department_of([], settings) is None
