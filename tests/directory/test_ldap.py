@@ -66,7 +66,7 @@ class Directories:
         self.corp.ldapadd("\n".join(lines) + "\n")
 
     def add_ad(self, name: str, *, guid: uuid.UUID | None, mail: str | None = None, manager: str | None = None,
-               **attributes: str) -> None:
+               member_of: tuple[str, ...] = (), **attributes: str) -> None:
         lines = [f"dn: {self.ad_dn(name)}", "objectClass: user", "objectClass: extensibleObject", f"cn: {name}",
                  f"sn: {name.split()[-1]}", "instanceType: 4", "nTSecurityDescriptor:: AA==",
                  f"objectCategory: cn=Person,{self.ad.suffix}", f"sAMAccountName: {name.split()[0].lower()}"]
@@ -76,6 +76,7 @@ class Directories:
             lines.append(f"mail: {mail}")
         if manager:
             lines.append(f"manager: {self.ad_dn(manager)}")
+        lines += [f"memberOf: {group}" for group in member_of]
         lines += [f"{k}: {v}" for k, v in attributes.items()]
         self.ad.ldapadd("\n".join(lines) + "\n")
 
@@ -232,8 +233,12 @@ async def test_a_wrong_bind_password_fails_the_sync(database, settings, dirs):
     async with database.transaction() as db:
         source = await service.source_by_name(db, "corp")
         source.secret_encrypted = service.encrypt_secret(settings.resolved_secret_key, "wrong")
+        # A second server: a refused bind is not retried elsewhere (each failure counts towards a lockout).
+        second = f"ldap://127.0.0.1:{slapd.free_port()}"
+        source.config = {**source.config, "servers": [dirs.corp.url, second]}
     report = await ldap.sync_source(database, settings, "corp")
     assert report.status == SyncStatus.FAILED and "wrong" not in report.note
+    assert f"{dirs.corp.url}: the bind was refused" in report.note and second not in report.note, report.note
     assert await count_people(database) == 0
     assert await ldap.sync_source(database, settings, "no such source") is None
 
@@ -374,12 +379,170 @@ def test_the_command_line_adds_a_source_and_syncs_it(scratch_database, dirs, tmp
     from tests.core.test_cli import socius
 
     load_people(dirs)
+    groups = add_groups(dirs)
     env = {"SOCIUS_SECRET_KEY": "cli-secret", "SOCIUS_DATA_DIR": str(tmp_path), "BIND_PW": slapd.PASSWORD}
     config = json.dumps({"servers": [dirs.corp.url], "base_dn": dirs.corp_base, "bind_dn": dirs.corp.admin_dn})
+    refused = socius("directory", "add-source", "corp", "--kind", "ldap", "--config", config,
+                     "--start-tls", "--ca-file", str(tmp_path / "missing.pem"), database_url=scratch_database, **env)
+    assert refused.returncode == 2 and "config.ca_file is not a readable file" in refused.stdout, refused.stdout
     added = socius("directory", "add-source", "corp", "--kind", "ldap", "--link-by", "email", "--config", config,
-                   "--bind-password-env", "BIND_PW", database_url=scratch_database, **env)
+                   "--bind-password-env", "BIND_PW", "--group-base-dn", groups,
+                   "--department-groups", json.dumps({"Research": "研究部"}), database_url=scratch_database, **env)
     assert added.returncode == 0, added.stderr
     synced = socius("directory", "sync", "corp", database_url=scratch_database, **env)
     assert synced.returncode == 0, synced.stdout + synced.stderr
     assert "succeeded" in synced.stdout and "added" in synced.stdout
     assert slapd.PASSWORD not in synced.stdout + synced.stderr + added.stdout + added.stderr
+    with psycopg.connect(libpq_conninfo(scratch_database)) as conn:
+        assert conn.execute("SELECT config->>'validate', config->'department_groups' FROM directory_source"
+                            ).fetchone() == (None, {"Research": "研究部"})  # verification stays on by default
+        assert conn.execute("SELECT department FROM person WHERE email = 'carol@example.com'").fetchone() == (
+            "研究部",)
+
+
+def add_groups(dirs: Directories) -> str:
+    """Groups in corp: two department groups (one groupOfUniqueNames, with the optional UID) and one that is not."""
+    base = f"ou=groups,{dirs.corp_base}"
+    dirs.corp.ldapadd(f"dn: {base}\nobjectClass: organizationalUnit\nou: groups\n")
+    dirs.corp.ldapadd(f"dn: cn=Research,{base}\nobjectClass: groupOfNames\ncn: Research\n"
+                      f"member: {dirs.corp_dn('alice')}\nmember: {dirs.corp_dn('carol')}\n")
+    dirs.corp.ldapadd(f"dn: cn=Sales Team,{base}\nobjectClass: groupOfUniqueNames\ncn: Sales Team\n"
+                      f"uniqueMember: {dirs.corp_dn('erin')}#'0101'B\n")
+    dirs.corp.ldapadd(f"dn: cn=all-staff,{base}\nobjectClass: groupOfNames\ncn: all-staff\n"
+                      + "".join(f"member: {dirs.corp_dn(u)}\n" for u in ("alice", "bob", "carol", "erin")))
+    return base
+
+
+async def test_groups_give_departments_and_an_incremental_sync_follows_membership(database, settings, dirs):
+    load_people(dirs)
+    groups = add_groups(dirs)
+    # By cn and by DN; all-staff names no department.
+    await add_sources(database, settings, dirs, group_base_dn=groups,
+                      department_groups={"research": "研究部", f"CN=Sales Team,{groups}": "Sales"})
+    time.sleep(1.1)  # modifyTimestamp has one-second resolution
+    report = await ldap.sync_source(database, settings, "corp")
+    assert report.status == SyncStatus.SUCCEEDED and report.counts["added"] == 4, report.note
+    alice = await person_by_email(database, "alice@example.com")
+    assert alice.department == "研究部"  # the group wins over her departmentNumber (Research)
+    assert (await person_by_email(database, "carol@example.com")).department == "研究部"
+    assert (await person_by_email(database, "erin@example.com")).department == "Sales"
+    assert (await person_by_email(database, "bob@example.com")).department is None
+
+    time.sleep(1.1)
+    # Only the groups change: Carol moves to Sales, Alice leaves Research (her departmentNumber applies again).
+    dirs.corp.ldapmodify(f"dn: cn=Research,{groups}\nchangetype: modify\ndelete: member\n"
+                         f"member: {dirs.corp_dn('alice')}\nmember: {dirs.corp_dn('carol')}\n-\n"
+                         f"add: member\nmember: {dirs.corp_dn('bob')}\n")
+    dirs.corp.ldapmodify(f"dn: cn=Sales Team,{groups}\nchangetype: modify\nadd: uniqueMember\n"
+                         f"uniqueMember: {dirs.corp_dn('carol')}\n")
+    dirs.corp.delete(dirs.corp_dn("erin"))  # gone, but an incremental sync deactivates nobody
+    report = await ldap.sync_source(database, settings, "corp", full=False)
+    assert report.status == SyncStatus.SUCCEEDED, report.note
+    assert report.seen == 3 and report.counts["updated"] == 3, report.counts  # Alice, Bob, Carol re-read
+    assert report.counts.get("deactivated", 0) == 0
+    assert (await person_by_email(database, "alice@example.com")).department == "Research"
+    assert (await person_by_email(database, "bob@example.com")).department == "研究部"
+    assert (await person_by_email(database, "carol@example.com")).department == "Sales"
+    erin = await person_by_email(database, "erin@example.com")
+    assert erin.deactivated_at is None and erin.department == "Sales"
+
+    # Nothing changed since: an incremental run reads nobody.
+    time.sleep(1.1)
+    again = await ldap.sync_source(database, settings, "corp", full=False)
+    assert again.status == SyncStatus.SUCCEEDED and again.seen == 0, again.counts
+
+
+async def test_ad_member_of_under_a_departments_ou_gives_the_department(database, settings, dirs):
+    departments = f"OU=Departments,{dirs.ad_base}"
+    dirs.add_ad("Alice Chen", guid=ALICE, mail="alice@example.com", department="R&D",
+                member_of=(rf"CN=R\, D Taipei,{departments}",))
+    # Two department groups: the first by name wins; a group elsewhere is no department.
+    dirs.add_ad("Bob Wang", guid=BOB, mail="bob@example.com", department="Old",
+                member_of=(f"CN=VPN Users,OU=Groups,{dirs.ad_base}", f"CN=Sales,{departments}",
+                           f"CN=Marketing,{departments}"))
+    dirs.add_ad("Dave Ho", guid=DAVE, mail="dave@example.com", department="Support",
+                member_of=(f"CN=VPN Users,OU=Groups,{dirs.ad_base}",))
+    await add_sources(database, settings, dirs)
+    async with database.transaction() as db:
+        source = await service.source_by_name(db, "ad")
+        source.config = {**source.config, "department_groups_under": departments.lower()}
+    report = await ldap.sync_source(database, settings, "ad")
+    assert report.status == SyncStatus.SUCCEEDED and report.counts["added"] == 3, report.note
+    assert (await person_by_email(database, "alice@example.com")).department == "R, D Taipei"
+    assert (await person_by_email(database, "bob@example.com")).department == "Marketing"
+    assert (await person_by_email(database, "dave@example.com")).department == "Support"  # no department group
+
+
+async def ad_config(database) -> dict:
+    async with database.transaction() as db:
+        return dict((await service.source_by_name(db, "ad")).config)
+
+
+async def test_ad_incremental_sync_reads_only_entries_above_the_servers_usn(database, settings, dirs):
+    # slapd does not keep uSNChanged: the loader plays the domain controller.
+    dirs.add_ad("Alice Chen", guid=ALICE, mail="alice@example.com", title="Engineer", uSNChanged="100")
+    dirs.add_ad("Bob Wang", guid=BOB, mail="bob@example.com", title="Director", uSNChanged="101")
+    dirs.add_ad("Dave Ho", guid=DAVE, mail="dave@example.com", uSNChanged="102")
+    await add_sources(database, settings, dirs)
+    report = await ldap.sync_source(database, settings, "ad")
+    assert report.status == SyncStatus.SUCCEEDED and report.counts["added"] == 3
+    assert (await ad_config(database))["usn_watermarks"] == {dirs.ad.url: 102}
+
+    dirs.modify(dirs.ad, dirs.ad_dn("Alice Chen"), "title", "Principal Engineer")
+    dirs.modify(dirs.ad, dirs.ad_dn("Alice Chen"), "uSNChanged", "103")
+    # Bob's new title carries no newer USN: an incremental run must not read it (the filter is the USN, not time).
+    dirs.modify(dirs.ad, dirs.ad_dn("Bob Wang"), "title", "Chief")
+    dirs.ad.delete(dirs.ad_dn("Dave Ho"))
+    report = await ldap.sync_source(database, settings, "ad", full=False)
+    assert report.status == SyncStatus.SUCCEEDED, report.note
+    assert report.seen == 1 and report.counts["updated"] == 1, report.counts
+    assert report.counts.get("deactivated", 0) == 0
+    assert (await person_by_email(database, "alice@example.com")).title == "Principal Engineer"
+    assert (await person_by_email(database, "bob@example.com")).title == "Director"
+    assert (await person_by_email(database, "dave@example.com")).deactivated_at is None
+    assert (await ad_config(database))["usn_watermarks"] == {dirs.ad.url: 103}
+
+    # Another domain controller has USNs of its own: with no watermark for it, an incremental run reads everyone
+    # (and still deactivates nobody).
+    other = dirs.ad.url.replace("127.0.0.1", "localhost")
+    async with database.transaction() as db:
+        source = await service.source_by_name(db, "ad")
+        source.config = {**source.config, "servers": [other]}
+    report = await ldap.sync_source(database, settings, "ad", full=False)
+    assert report.status == SyncStatus.SUCCEEDED and report.seen == 2, report.note
+    assert f"No uSNChanged watermark for {other}" in report.note
+    assert report.counts.get("deactivated", 0) == 0
+    assert (await person_by_email(database, "bob@example.com")).title == "Chief"
+    assert (await ad_config(database))["usn_watermarks"] == {dirs.ad.url: 103, other: 103}
+
+
+def test_a_large_ad_groups_members_are_read_range_by_range():
+    """slapd never splits an attribute into ranges, as AD does above 1,500 values: this server plays AD."""
+
+    class RangingServer:
+        response: list = []
+        asked: list = []
+
+        def search(self, base, query, search_scope, attributes):
+            self.asked.append(attributes)
+            rest = {"member;range=2-3": [b"cn=c", b"cn=d"], "member;range=4-*": [b"cn=e"]}
+            key = {"member;range=2-*": "member;range=2-3", "member;range=4-*": "member;range=4-*"}[attributes[0]]
+            self.response = [{"type": "searchResEntry", "raw_attributes": {key.replace("member", "Member"): rest[key]}}]
+
+    group = ldap.Entry("cn=big,dc=x", {"member": [], "member;range=0-1": [b"cn=a", b"cn=b"]})
+    server = RangingServer()
+    assert ldap.members(server, group, "member") == [b"cn=a", b"cn=b", b"cn=c", b"cn=d", b"cn=e"]
+    assert server.asked == [["member;range=2-*"], ["member;range=4-*"]]
+    assert ldap.members(server, ldap.Entry("cn=small,dc=x", {"member": [b"cn=a"]}), "member") == [b"cn=a"]
+
+
+def test_the_first_department_group_the_administrator_listed_wins():
+    source = DirectorySource(name="x", kind="ldap", mapping={}, config={
+        "servers": ["ldap://h"], "base_dn": "dc=x",
+        "department_groups": {"CN=Sales, OU=Groups, DC=x": "業務部", "engineering": "研發部"}})
+    settings = ldap.read_settings(source, "key")
+    sales, engineering = "cn=sales,ou=groups,dc=x", "cn=Engineering,ou=teams,dc=x"
+    assert ldap.department_of([engineering, sales], settings) == "業務部"  # listed first, by DN
+    assert ldap.department_of([engineering], settings) == "研發部"  # by cn, any case, anywhere
+    assert ldap.department_of(["cn=sales,ou=elsewhere,dc=x"], settings) is None  # a DN key means that DN only
+    assert ldap.department_of([], settings) is None

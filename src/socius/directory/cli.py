@@ -31,15 +31,43 @@ def add_source(
     bind_password_env: str = typer.Option(None, help="Name of an environment variable holding the bind password."),
     interval_minutes: int = typer.Option(0, help="Minutes between scheduled syncs (0: only by hand)."),
     min_seen_ratio: float = typer.Option(0.9, help="Deactivate nobody if a sync sees fewer than this share."),
+    flavor: str = typer.Option(None, help="LDAP: openldap or ad (AD: default mapping, uSNChanged incremental)."),
+    start_tls: bool = typer.Option(None, "--start-tls", help="LDAP: upgrade ldap:// connections with StartTLS."),
+    ca_file: str = typer.Option(None, help="LDAP: PEM file of the CA(s) that sign the servers' certificates."),
+    verify: bool = typer.Option(None, "--verify/--no-verify",
+                                help="LDAP: verify the server's certificate (the default; --no-verify is unsafe)."),
+    group_base_dn: str = typer.Option(None, help="LDAP: where to search groups (member / uniqueMember)."),
+    department_groups: str = typer.Option(
+        None, help='LDAP: JSON, group DN or cn → department, in priority order, e.g. {"R&D": "研發部"}.'),
+    department_groups_under: str = typer.Option(
+        None, help="LDAP: groups directly under this DN are departments, named by their cn."),
 ) -> None:
     """Add a directory source."""
-    from socius.directory import service
+    from socius.directory import ldap, service
+
+    try:
+        parsed_mapping, parsed_config = json.loads(mapping), json.loads(config)
+        groups = json.loads(department_groups) if department_groups is not None else None
+    except json.JSONDecodeError as error:
+        console.print(f"[red]Not valid JSON: {error}[/red]")
+        raise typer.Exit(2) from None
+    # The options are shorthands for config keys (they win over the same key in --config).
+    options = {"flavor": flavor, "start_tls": start_tls, "ca_file": ca_file, "validate": verify,
+               "group_base_dn": group_base_dn, "department_groups": groups,
+               "department_groups_under": department_groups_under}
+    parsed_config = {**parsed_config, **{k: v for k, v in options.items() if v is not None}}
+    if kind == "ldap":
+        problems = ldap.config_problems(parsed_config, partial=True)
+        for key, reason in problems:
+            console.print(f"[red]config.{key} {reason}[/red]")
+        if problems:
+            raise typer.Exit(2)
 
     async def step(database, settings, url):
         async with database.transaction() as db:
             source = await service.create_source(
                 db, None, name=name, kind=kind, precedence=precedence, link_by=link_by,
-                mapping=json.loads(mapping), config=json.loads(config), interval_minutes=interval_minutes,
+                mapping=parsed_mapping, config=parsed_config, interval_minutes=interval_minutes,
                 min_seen_ratio=min_seen_ratio,
             )
             if bind_password_env:

@@ -1,20 +1,28 @@
 """LDAP and Active Directory pull sync with ldap3: read the entries, map them to records, hand them to the engine.
 
-Only the protocol lives here (servers, binds, paged searches, attribute mapping, DNs); what a record does to a
-person — merging, precedence, deactivation and the safety rules — is `service.run_batch`'s business.
+Only the protocol lives here (servers, binds, paged searches, attribute mapping, DNs, groups); what a record does to
+a person — merging, precedence, deactivation and the safety rules — is `service.run_batch`'s business.
 
 `source.config` keys: `servers` (URLs, tried in order: failover), `base_dn`, `user_filter`, `bind_dn`,
-`flavor` ("openldap" or "ad": picks the default mapping), `external_id_attribute`, `manager_attribute`,
-`photo_attribute` (jpegPhoto / thumbnailPhoto by default; empty for none),
-`use_tls`, `start_tls`, `ca_file`, `validate`, `page_size`, `connect_timeout`, `receive_timeout`,
-`incremental_overlap_seconds`, `scheduled_full`. The bind password is `source.secret_encrypted`.
+`flavor` ("openldap" or "ad": picks the default mapping, and AD's incremental syncs use uSNChanged),
+`external_id_attribute`, `manager_attribute`, `photo_attribute` (jpegPhoto / thumbnailPhoto by default; empty for
+none), TLS: `use_tls` (LDAPS), `start_tls`, `ca_file`, `validate` (verify the certificate: true by default);
+groups: `group_base_dn`, `group_filter`, `member_of_attribute`, `department_groups` (group DN or cn → department),
+`department_groups_under` (groups directly under this DN: their cn is the department);
+`page_size`, `connect_timeout`, `receive_timeout`, `incremental_overlap_seconds`, `scheduled_full`.
+The sync keeps `usn_watermarks` (server URL → highest uSNChanged seen) there itself. The bind password is
+`source.secret_encrypted`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import hashlib
+import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +52,7 @@ AD_MAPPING = {
 # Attributes whose values are bytes, not UTF-8 text; GUIDs are shown the way AD tools show them.
 GUID_ATTRIBUTES = {"objectguid"}
 DEFAULT_PAGE_SIZE = 500
+DEFAULT_GROUP_FILTER = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))"
 
 
 @dataclass
@@ -60,17 +69,37 @@ class LdapSettings:
     manager_attribute: str | None
     photo_attribute: str | None
     page_size: int
+    flavor: str = "openldap"
     use_tls: bool = False
     start_tls: bool = False
     ca_file: str | None = None
     validate: bool = True
     connect_timeout: int = 5
     receive_timeout: int = 60
+    # Groups → department: searched under group_base_dn (None: no group search), and/or read from each user's
+    # member_of_attribute. department_groups: normalised group DN or lower-case cn → department, in priority order.
+    group_base_dn: str | None = None
+    group_filter: str = DEFAULT_GROUP_FILTER
+    member_of_attribute: str | None = None
+    department_groups: dict[str, str] = field(default_factory=dict)
+    department_groups_under: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_groups(self) -> bool:
+        return bool(self.department_groups or self.department_groups_under)
+
+    @property
+    def uses_usn(self) -> bool:
+        return self.flavor == "ad"
 
 
 class IncompleteSearch(Exception):
     """The server stopped before returning every entry."""
+
+
+class NoServer(Exception):
+    """No server of the source could be connected to and bound; says why for each."""
 
 
 @dataclass
@@ -79,17 +108,34 @@ class Entry:
     attributes: dict[str, list[bytes]]  # lower-cased attribute name → raw values
 
 
+@dataclass
+class Reading:
+    """What one sync read from the directory."""
+
+    entries: list[Entry]
+    server: str  # the URL that answered
+    groups: dict[str, list[str]] = field(default_factory=dict)  # normalised member DN → group DNs (group search)
+    complete: bool = True  # every entry the filter selects was read (not only the changed ones)
+    highest_usn: int | None = None
+
+
+def _flag(config: dict, key: str, default: bool) -> bool:
+    value = config.get(key, default)
+    if isinstance(value, str):  # "false" from a form or a hand-written JSON
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
 def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
     """The source's LDAP settings, with defaults for its flavour; raises ValueError if they are unusable."""
     config = source.config or {}
+    problems = config_problems(config)
+    if problems:
+        raise ValueError("; ".join(f"config.{key} {reason}" for key, reason in problems))
     flavor = config.get("flavor", "openldap")
     servers = config.get("servers") or []
     if isinstance(servers, str):
         servers = [servers]
-    if not servers or not all(isinstance(s, str) and s.startswith(("ldap://", "ldaps://")) for s in servers):
-        raise ValueError("config.servers must list at least one ldap:// or ldaps:// URL")
-    if not config.get("base_dn"):
-        raise ValueError("config.base_dn is required")
     password = None
     if source.secret_encrypted:
         from cryptography.fernet import InvalidToken
@@ -98,6 +144,8 @@ def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
             password = service.decrypt_secret(secret_key, source.secret_encrypted)
         except InvalidToken:
             raise ValueError("the bind password cannot be decrypted (was the secret key changed?)") from None
+    groups_under = config.get("department_groups_under") or None
+    member_of = config.get("member_of_attribute", "memberOf" if flavor == "ad" else None) or None
     return LdapSettings(
         servers=list(servers), base_dn=config["base_dn"],
         user_filter=config.get("user_filter") or ("(&(objectClass=user)(objectCategory=person))" if flavor == "ad"
@@ -107,74 +155,240 @@ def read_settings(source: DirectorySource, secret_key: str) -> LdapSettings:
         external_id_attribute=config.get("external_id_attribute") or ("objectGUID" if flavor == "ad" else "uid"),
         manager_attribute=config.get("manager_attribute", "manager"),
         photo_attribute=config.get("photo_attribute", "thumbnailPhoto" if flavor == "ad" else "jpegPhoto"),
-        page_size=int(config.get("page_size") or DEFAULT_PAGE_SIZE),
-        use_tls=bool(config.get("use_tls", False)), start_tls=bool(config.get("start_tls", False)),
-        ca_file=config.get("ca_file"), validate=bool(config.get("validate", True)),
+        page_size=int(config.get("page_size") or DEFAULT_PAGE_SIZE), flavor=flavor,
+        use_tls=_flag(config, "use_tls", False), start_tls=_flag(config, "start_tls", False),
+        ca_file=config.get("ca_file") or None, validate=_flag(config, "validate", True),
         connect_timeout=int(config.get("connect_timeout", 5)),
         receive_timeout=int(config.get("receive_timeout", 60)),
+        # Without memberOf, the groups under department_groups_under must be searched to know their members.
+        group_base_dn=config.get("group_base_dn") or (None if member_of else groups_under),
+        group_filter=config.get("group_filter") or DEFAULT_GROUP_FILTER,
+        member_of_attribute=member_of,
+        department_groups={(normalize_dn(k) if "=" in k else k.strip().lower()): v
+                           for k, v in (config.get("department_groups") or {}).items()},
+        department_groups_under=groups_under,
         extra=config,
     )
 
 
+def config_problems(config: dict[str, Any], *, partial: bool = False) -> list[tuple[str, str]]:
+    """What is wrong with an LDAP source's config, as (key, reason) pairs: empty if it is usable.
+    `partial`: only the keys present (a source may be added first and configured later)."""
+    problems = []
+    servers = config.get("servers") or []
+    if isinstance(servers, str):
+        servers = [servers]
+    if (not partial or "servers" in config) and (not servers or not all(
+            isinstance(s, str) and s.startswith(("ldap://", "ldaps://")) for s in servers)):
+        problems.append(("servers", "must list at least one ldap:// or ldaps:// URL"))
+    if (not partial or "base_dn" in config) and not config.get("base_dn"):
+        problems.append(("base_dn", "is required"))
+    if config.get("flavor", "openldap") not in {"openldap", "ad"}:
+        problems.append(("flavor", "must be openldap or ad"))
+    ca_file = config.get("ca_file")
+    if ca_file and not (isinstance(ca_file, str) and os.path.isfile(ca_file) and os.access(ca_file, os.R_OK)):
+        problems.append(("ca_file", f"is not a readable file: {ca_file}"))
+    if _flag(config, "use_tls", False) and _flag(config, "start_tls", False):
+        problems.append(("start_tls", "cannot be combined with use_tls (LDAPS is already encrypted)"))
+    groups = config.get("department_groups")
+    if groups is not None and not (isinstance(groups, dict) and all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in groups.items())):
+        problems.append(("department_groups", "must map group DNs or names to department names"))
+    for key in ("page_size", "connect_timeout", "receive_timeout"):
+        if key in config:
+            try:
+                if int(config[key]) < 1:
+                    raise ValueError
+            except (TypeError, ValueError):
+                problems.append((key, "must be a whole number above 0"))
+    return problems
+
+
 # --- reading the directory (blocking: runs in a worker thread) -----------------------------------------------
 
-def connect(settings: LdapSettings):
-    """A bound connection to the first server of the pool that answers."""
+def _tls(settings: LdapSettings):
     import ssl
 
     import ldap3
 
-    tls = None
-    if settings.use_tls or settings.start_tls or any(s.startswith("ldaps://") for s in settings.servers):
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED if settings.validate else ssl.CERT_NONE,
-                        ca_certs_file=settings.ca_file)
-    servers = [
-        ldap3.Server(url, use_ssl=url.startswith("ldaps://") or settings.use_tls, tls=tls, get_info=ldap3.NONE,
-                     connect_timeout=settings.connect_timeout)
-        for url in settings.servers
-    ]
-    # One pass over the servers in order: a dead one is skipped, all dead raises LDAPServerPoolExhaustedError
-    # (after ldap3's pause between passes, 10 s by default: one pass needs no long pause).
-    ldap3.set_config_parameter("POOLING_LOOP_TIMEOUT", 1)
-    pool = ldap3.ServerPool(servers, ldap3.FIRST, active=1, exhaust=True)
-    conn = ldap3.Connection(pool, user=settings.bind_dn, password=settings.password, auto_bind=ldap3.AUTO_BIND_NONE,
-                            receive_timeout=settings.receive_timeout, raise_exceptions=True, read_only=True)
-    conn.open()
-    if settings.start_tls:
-        conn.start_tls()
-    conn.bind()
-    return conn
+    return ldap3.Tls(validate=ssl.CERT_REQUIRED if settings.validate else ssl.CERT_NONE,
+                     ca_certs_file=settings.ca_file)
+
+
+def _why(error: Exception, settings: LdapSettings) -> str:
+    """A failure to connect or search, in words an administrator can act on (ldap3's own bury the TLS reason)."""
+    if isinstance(error, NoServer | IncompleteSearch):
+        return str(error)
+    text_ = str(error)
+    verify = re.search(r"certificate verify failed: ([^(]+)", text_)
+    if verify or "CERTIFICATE_VERIFY_FAILED" in text_:
+        trusted = f"the CA in ca_file {settings.ca_file}" if settings.ca_file else "the system's CAs"
+        detail = f" ({verify.group(1).strip()})" if verify else ""
+        return f"TLS: the server's certificate is not trusted by {trusted}{detail}"
+    if type(error).__name__ == "LDAPCertificateError" or "doesn't match any name in" in text_:
+        return "TLS: the server's certificate does not name this host (use a name or address it lists)"
+    return f"{type(error).__name__}: {text_}"
+
+
+def connect(settings: LdapSettings):
+    """A bound connection to the first server that answers, tried in order (failover), and its URL.
+
+    Raises NoServer with each server's reason: a pool would only say "exhausted", hiding a TLS or bind problem."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPBindError, LDAPInvalidCredentialsResult
+
+    encrypted = settings.use_tls or settings.start_tls or any(s.startswith("ldaps://") for s in settings.servers)
+    tls = _tls(settings) if encrypted else None
+    reasons = []
+    for url in settings.servers:
+        server = ldap3.Server(url, use_ssl=url.startswith("ldaps://") or settings.use_tls, tls=tls,
+                              get_info=ldap3.NONE, connect_timeout=settings.connect_timeout)
+        conn = ldap3.Connection(server, user=settings.bind_dn, password=settings.password,
+                                auto_bind=ldap3.AUTO_BIND_NONE, receive_timeout=settings.receive_timeout,
+                                raise_exceptions=True, read_only=True)
+        try:
+            conn.open()
+            if settings.start_tls:
+                conn.start_tls()
+            conn.bind()
+        except (LDAPBindError, LDAPInvalidCredentialsResult) as error:
+            # The server answered and refused the credentials: the others would too, and each failed bind counts
+            # towards the account's lockout.
+            with contextlib.suppress(Exception):
+                conn.unbind()
+            raise NoServer("; ".join([*reasons, f"{url}: the bind was refused: {_why(error, settings)}"])) from None
+        except Exception as error:  # any socket or TLS failure: try the next server
+            reasons.append(f"{url}: {_why(error, settings)}")
+            with contextlib.suppress(Exception):  # closing a connection that may never have opened
+                conn.unbind()
+            continue
+        return conn, url
+    raise NoServer("; ".join(reasons))
+
+
+def _paged(conn, settings: LdapSettings, base: str, query: str, attributes, scope=None) -> list[Entry]:
+    import ldap3
+
+    entries = []
+    for item in conn.extend.standard.paged_search(
+        base, query, search_scope=scope or ldap3.SUBTREE, attributes=sorted(attributes),
+        paged_size=settings.page_size, generator=True,
+    ):
+        if item.get("type") != "searchResEntry":
+            continue  # referrals
+        raw = {name.lower(): list(values) for name, values in item["raw_attributes"].items()}
+        entries.append(Entry(item["dn"], raw))
+    # ldap3 does not raise for sizeLimitExceeded or timeLimitExceeded: a cut-short list is not the directory,
+    # and a full sync must not take it for one (those not listed would be deactivated).
+    result = conn.result or {}
+    if result.get("result", 0) != 0:
+        raise IncompleteSearch(f"the server ended the search early: {result.get('description')} "
+                               f"{result.get('message') or ''}".strip())
+    return entries
+
+
+def _user_attributes(settings: LdapSettings) -> set[str]:
+    attributes = {settings.external_id_attribute, *settings.mapping}
+    attributes.update(a for a in (settings.manager_attribute, settings.photo_attribute) if a)
+    if settings.uses_groups and settings.member_of_attribute:  # a user may be in hundreds of groups: only if used
+        attributes.add(settings.member_of_attribute)
+    if settings.uses_usn:
+        attributes.add("uSNChanged")
+    return attributes
+
+
+def _wrap(query: str) -> str:
+    return query if query.startswith("(") else f"({query})"
 
 
 def search(settings: LdapSettings, since: dt.datetime | None = None) -> list[Entry]:
     """Every entry the filter selects (changed since `since`, if given), page by page."""
-    import ldap3
-
-    query = settings.user_filter
-    if not query.startswith("("):
-        query = f"({query})"
+    query = _wrap(settings.user_filter)
     if since is not None:
         query = f"(&{query}(modifyTimestamp>={since.astimezone(dt.UTC):%Y%m%d%H%M%SZ}))"
-    attributes = {settings.external_id_attribute, *settings.mapping}
-    attributes.update(a for a in (settings.manager_attribute, settings.photo_attribute) if a)
-    conn = connect(settings)
+    conn, _ = connect(settings)
     try:
-        entries = []
-        for item in conn.extend.standard.paged_search(
-            settings.base_dn, query, search_scope=ldap3.SUBTREE, attributes=sorted(attributes),
-            paged_size=settings.page_size, generator=True,
-        ):
-            if item.get("type") != "searchResEntry":
-                continue  # referrals
-            raw = {name.lower(): list(values) for name, values in item["raw_attributes"].items()}
-            entries.append(Entry(item["dn"], raw))
-        # ldap3 does not raise for sizeLimitExceeded or timeLimitExceeded: a cut-short list is not the directory,
-        # and a full sync must not take it for one (those not listed would be deactivated).
-        result = conn.result or {}
-        if result.get("result", 0) != 0:
-            raise IncompleteSearch(f"the server ended the search early: {result.get('description')} "
-                                   f"{result.get('message') or ''}".strip())
-        return entries
+        return _paged(conn, settings, settings.base_dn, query, _user_attributes(settings))
+    finally:
+        conn.unbind()
+
+
+def members(conn, group: Entry, attribute: str) -> list[bytes]:
+    """Every value of a group's member attribute. AD returns those of a large group in ranges
+    (`member;range=0-1499`, then asks to be asked for `member;range=1500-*`, …) and an empty `member`."""
+    import ldap3
+
+    name = attribute.lower()
+    values = list(group.attributes.get(name, []))
+    attributes = group.attributes
+    while ranged := next((key for key in attributes if key.startswith(f"{name};range=")), None):
+        values += attributes[ranged]
+        end = ranged.rsplit("-", 1)[-1]
+        if end == "*":
+            break
+        conn.search(group.dn, "(objectClass=*)", search_scope=ldap3.BASE,
+                    attributes=[f"{attribute};range={int(end) + 1}-*"])
+        found = [item for item in conn.response or [] if item.get("type") == "searchResEntry"]
+        if not found:
+            break
+        attributes = {key.lower(): list(v) for key, v in found[0]["raw_attributes"].items()}
+    return values
+
+
+def read_directory(
+    settings: LdapSettings, *, since: dt.datetime | None = None, usn_watermarks: dict[str, int] | None = None,
+    stale_groups: dict[str, tuple[str, str | None]] | None = None,
+) -> Reading:
+    """One sync's reading: the group memberships (once, paged), then the users — all of them, or for an
+    incremental run those changed since `since` (OpenLDAP: modifyTimestamp) or above the answering server's
+    uSNChanged watermark (AD: USNs are per domain controller, so a server without one is read in full).
+
+    `stale_groups` (incremental runs with a group search: normalised DN → (DN, the department the groups gave it
+    last time)) finds users whose entry did not change but whose membership did: they are re-read (one base
+    search each) so their department follows."""
+    import ldap3
+    from ldap3.core.exceptions import LDAPNoSuchObjectResult
+
+    conn, url = connect(settings)
+    try:
+        groups: dict[str, list[str]] = {}
+        if settings.group_base_dn:
+            member_attributes = ("member", "uniqueMember")
+            for group in _paged(conn, settings, settings.group_base_dn, _wrap(settings.group_filter),
+                                member_attributes):
+                for attribute in member_attributes:
+                    for value in members(conn, group, attribute):
+                        # uniqueMember may carry an optional UID after '#': the DN is before it.
+                        member = value.decode("utf-8", "replace").split("#")[0]
+                        groups.setdefault(normalize_dn(member), []).append(group.dn)
+        query = _wrap(settings.user_filter)
+        complete = True
+        if settings.uses_usn and usn_watermarks is not None:
+            if url in usn_watermarks:
+                query = f"(&{query}(uSNChanged>={int(usn_watermarks[url]) + 1}))"
+                complete = False
+        elif since is not None:
+            query = f"(&{query}(modifyTimestamp>={since.astimezone(dt.UTC):%Y%m%d%H%M%SZ}))"
+            complete = False
+        attributes = _user_attributes(settings)
+        entries = _paged(conn, settings, settings.base_dn, query, attributes)
+        if stale_groups and not complete:
+            read = {normalize_dn(e.dn) for e in entries}
+            for key, (dn, before) in stale_groups.items():
+                if key in read or department_of(groups.get(key, []), settings) == before:
+                    continue
+                # Its membership changed but the entry did not (a group's member list is not the user's entry).
+                try:
+                    entries += _paged(conn, settings, dn, _wrap(settings.user_filter), attributes,
+                                      scope=ldap3.BASE)
+                except LDAPNoSuchObjectResult:
+                    continue  # gone: only a full sync deactivates
+        highest = None
+        if settings.uses_usn:
+            usns = [int(e.attributes["usnchanged"][0]) for e in entries
+                    if e.attributes.get("usnchanged") and e.attributes["usnchanged"][0].isdigit()]
+            highest = max(usns, default=None)
+        return Reading(entries, url, groups, complete, highest)
     finally:
         conn.unbind()
 
@@ -184,6 +398,79 @@ def search(settings: LdapSettings, since: dt.datetime | None = None) -> list[Ent
 def normalize_dn(dn: str) -> str:
     """DNs compare case-insensitively and ignore spaces around separators (enough for DNs a directory writes)."""
     return ",".join(part.strip().lower() for part in dn.split(","))
+
+
+def _unescape(value: str) -> str:
+    """An RDN value without RFC 4514 escapes (`\\,` and `\\E7` style hex pairs of UTF-8)."""
+    out = bytearray()
+    i = 0
+    while i < len(value):
+        if value[i] == "\\" and i + 1 < len(value):
+            pair = value[i + 1:i + 3]
+            if re.fullmatch(r"[0-9a-fA-F]{2}", pair):
+                out.append(int(pair, 16))
+                i += 3
+                continue
+            i += 1
+        out += value[i].encode()
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+@functools.lru_cache(maxsize=4096)
+def _rdns(dn: str) -> tuple[tuple[str, str], ...] | None:
+    """(attribute, value) of each RDN, lower-cased and unescaped; None for a DN that does not parse."""
+    from ldap3.utils.dn import parse_dn
+
+    try:
+        return tuple((a.strip().lower(), _unescape(v).strip().lower()) for a, v, _ in parse_dn(dn))
+    except Exception:  # a malformed DN names no group we know
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _group_name(dn: str) -> str | None:
+    """A group's name as an administrator would write it: its first RDN's value, unescaped, case kept."""
+    from ldap3.utils.dn import parse_dn
+
+    try:
+        return _unescape(parse_dn(dn)[0][1]).strip() or None
+    except Exception:
+        return None
+
+
+def department_of(group_dns: list[str], settings: LdapSettings) -> str | None:
+    """The department a member of these groups belongs to: the first `department_groups` entry (in the order the
+    administrator wrote them) naming one of the groups by DN or cn; else the first by name of the groups directly
+    under `department_groups_under`; else None."""
+    if not group_dns:
+        return None
+    if settings.department_groups:
+        keys = {normalize_dn(g) for g in group_dns} | {(_group_name(g) or "").lower() for g in group_dns}
+        for key, department in settings.department_groups.items():
+            if key in keys:
+                return department.strip()
+    if settings.department_groups_under:
+        parent = _rdns(settings.department_groups_under)
+        names = sorted(_group_name(g) or "" for g in group_dns
+                       if (rdns := _rdns(g)) and parent is not None and rdns[1:] == parent)
+        if names and names[0]:
+            return names[0]
+    return None
+
+
+def departments_by_dn(
+    entries: list[Entry], groups: dict[str, list[str]], settings: LdapSettings
+) -> dict[str, str | None]:
+    """Each entry's department by its groups (normalised DN → department, None if no department group):
+    members listed by the groups searched, and the entry's own memberOf (AD)."""
+    out: dict[str, str | None] = {}
+    attribute = (settings.member_of_attribute or "").lower()
+    for entry in entries:
+        key = normalize_dn(entry.dn)
+        member_of = [v.decode("utf-8", "replace") for v in entry.attributes.get(attribute, [])] if attribute else []
+        out[key] = department_of([*groups.get(key, []), *member_of], settings)
+    return out
 
 
 def _text(values: list[bytes], attribute: str) -> str | None:
@@ -196,12 +483,14 @@ def _text(values: list[bytes], attribute: str) -> str | None:
 
 
 def to_records(
-    entries: list[Entry], settings: LdapSettings, known_dns: dict[str, str] | None = None
+    entries: list[Entry], settings: LdapSettings, known_dns: dict[str, str] | None = None,
+    departments: dict[str, str | None] | None = None,
 ) -> tuple[list, dict[str, str]]:
     """Records for the engine (or `{"error": …}` for entries that cannot be read), and each record's DN.
 
     A manager's DN is looked up among this run's entries first, then in `known_dns` (DNs stored by earlier
-    syncs: an incremental run does not see unchanged managers)."""
+    syncs: an incremental run does not see unchanged managers). A department given by the entry's groups
+    (`departments`, normalised DN → name) wins over the one its attributes give."""
     external_ids: dict[str, str] = {}  # normalised DN → external id
     parsed: list[tuple[Entry, str]] = []
     out: list = []
@@ -241,6 +530,8 @@ def to_records(
         if bad:
             out.append({"error": {"entry": external_id, "field": bad, "reason": "not UTF-8 text"}})
             continue
+        if departments and departments.get(normalize_dn(entry.dn)):
+            values["department"] = departments[normalize_dn(entry.dn)]
         manager = None
         if settings.manager_attribute:
             try:
@@ -279,9 +570,25 @@ async def _known_dns(db, source: DirectorySource) -> dict[str, str]:
     return {normalize_dn(dn): external_id for dn, external_id in rows.all() if dn}
 
 
-async def _store_dns(db, source: DirectorySource, dns: dict[str, str]) -> None:
-    """Keep each entry's DN in its identity, to resolve managers in later incremental runs."""
-    rows = [{"s": source.id, "e": external_id, "new_raw": {"dn": dn}} for external_id, dn in dns.items()]
+async def _stale_groups(db, source: DirectorySource) -> dict[str, tuple[str, str | None]]:
+    """Each active entry's DN and the department its groups gave it last time (see read_directory)."""
+    raw = DirectoryIdentity.raw
+    rows = await db.execute(select(raw["dn"].astext, raw["group_department"].astext).where(
+        DirectoryIdentity.source_id == source.id, DirectoryIdentity.active.is_(True), raw.has_key("dn")))
+    return {normalize_dn(dn): (dn, department) for dn, department in rows.all() if dn}
+
+
+async def _store_dns(
+    db, source: DirectorySource, dns: dict[str, str], departments: dict[str, str | None] | None = None
+) -> None:
+    """Keep each entry's DN in its identity, to resolve managers in later incremental runs, and (with groups) the
+    department its groups gave it, to notice membership changes then."""
+    def raw(dn: str) -> dict:
+        if departments is None:
+            return {"dn": dn}
+        return {"dn": dn, "group_department": departments.get(normalize_dn(dn))}
+
+    rows = [{"s": source.id, "e": external_id, "new_raw": raw(dn)} for external_id, dn in dns.items()]
     if not rows:
         return
     table = DirectoryIdentity.__table__
@@ -350,7 +657,7 @@ async def sync_source(
             ldap_settings = read_settings(source, settings.resolved_secret_key)
         except (ValueError, TypeError) as error:  # a bad setting or an undecryptable password
             failure = f"the source's settings are not usable: {error}"
-        since = None
+        since, watermarks, stale = None, None, None
         if not full:
             last = await _last_success(db, source)
             if last is None:
@@ -358,13 +665,17 @@ async def sync_source(
             else:
                 overlap = float((source.config or {}).get("incremental_overlap_seconds", 60))
                 since = last - dt.timedelta(seconds=overlap)
+                watermarks = dict((source.config or {}).get("usn_watermarks") or {})
+                if failure is None and ldap_settings.uses_groups and ldap_settings.group_base_dn:
+                    stale = await _stale_groups(db, source)
 
-    entries: list[Entry] = []
+    reading = None
     if failure is None:
         try:
-            entries = await asyncio.to_thread(search, ldap_settings, since)
+            reading = await asyncio.to_thread(read_directory, ldap_settings, since=since,
+                                              usn_watermarks=watermarks, stale_groups=stale)
         except Exception as error:  # any LDAP or network failure: report it, change nothing
-            failure = f"LDAP search failed: {type(error).__name__}: {error}"
+            failure = f"LDAP search failed: {_why(error, ldap_settings)}"
 
     async with database.transaction() as db:
         # One run per source at a time: a scheduled sync and a manual one must not interleave.
@@ -372,7 +683,10 @@ async def sync_source(
         source = await db.get(DirectorySource, source_id)
         if failure is not None:
             return await service.run_batch(db, source, [], full=full, failure=failure)
-        records, dns = to_records(entries, ldap_settings, await _known_dns(db, source))
+        entries = reading.entries
+        departments = departments_by_dn(entries, reading.groups, ldap_settings) if ldap_settings.uses_groups \
+            else None
+        records, dns = to_records(entries, ldap_settings, await _known_dns(db, source), departments)
         total = len(records)
         sync = await service.run_batch(
             db, source, records, full=full,
@@ -381,8 +695,16 @@ async def sync_source(
         errors = list(sync.errors)
         stored = await _store_photos(db, source, photos_of(entries, ldap_settings, dns), settings.photo_max_bytes,
                                      ldap_settings.photo_attribute or "", errors)
-        await _store_dns(db, source, dns)
+        await _store_dns(db, source, dns, departments)
         if stored or len(errors) != len(sync.errors):
             sync.counts = {**sync.counts, "photos": stored}
             sync.errors = errors[:1000]
+        if not full and reading.complete:
+            sync.note = " ".join(filter(None, [sync.note, f"No uSNChanged watermark for {reading.server} yet: "
+                                               "every entry was read (and nobody deactivated)."]))
+        if ldap_settings.uses_usn and reading.highest_usn is not None and sync.status == SyncStatus.SUCCEEDED:
+            # USNs are per domain controller: the next incremental run asks the same server for what came after.
+            marks = dict((source.config or {}).get("usn_watermarks") or {})
+            marks[reading.server] = max(reading.highest_usn, int(marks.get(reading.server, 0)))
+            source.config = {**(source.config or {}), "usn_watermarks": marks}
         return sync
