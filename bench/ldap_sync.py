@@ -135,6 +135,7 @@ def _ad_ldif(server: slapd.Slapd, people: list[dict]) -> str:
             f"objectGUID:: {base64.b64encode(p['guid'].bytes_le).decode()}",
             f"displayName:: {_b64(p['native'] or p['latin'])}", f"mail: {p['email']}",
             f"title:: {_b64(p['title'])}", f"department:: {_b64(p['department'])}",
+            f"uSNChanged: {k + 1}",  # slapd does not keep USNs: the loader plays the domain controller
             f"manager: cn=a{people[boss]['n']},{ou}" if boss is not None else "",
         ])) + "\n")
     return "\n".join(parts)
@@ -218,7 +219,8 @@ async def _measure(console, state, corp, ad, people, corp_n, both) -> dict:
                               f"title: Principal {p['n']}\n" for p in people[:corp_changed]))
     ad_people = people[corp_n - both:]
     ad.ldapmodify("\n".join(f"dn: cn=a{p['n']},ou=staff,{ad.suffix}\nchangetype: modify\nreplace: title\n"
-                            f"title: Principal {p['n']}\n" for p in ad_people[-ad_changed:]))
+                            f"title: Principal {p['n']}\n-\nreplace: uSNChanged\nuSNChanged: {len(ad_people) + j + 1}\n"
+                            for j, p in enumerate(ad_people[-ad_changed:])))
     seconds, reports = await sync_both(full=False)
     updated = sum(r.counts.get("updated", 0) for r in reports)
     rows.append(_row(f"incremental sync, {changed:,} entries changed", seconds, None, None,

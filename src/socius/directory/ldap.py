@@ -27,11 +27,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from socius.config import Settings
-from socius.core.db import Database, utcnow
+from socius.core.db import Database, recordset, utcnow
 from socius.core.errors import ValidationFailed
 from socius.core.i18n import N_
 from socius.directory import service
@@ -588,16 +588,13 @@ async def _store_dns(
             return {"dn": dn}
         return {"dn": dn, "group_department": departments.get(normalize_dn(dn))}
 
-    rows = [{"s": source.id, "e": external_id, "new_raw": raw(dn)} for external_id, dn in dns.items()]
-    if not rows:
+    if not dns:
         return
     table = DirectoryIdentity.__table__
-    await db.execute(
-        update(table).where(table.c.source_id == bindparam("s"), table.c.external_id == bindparam("e"),
-                            ~table.c.raw.contains(bindparam("new_raw")))
-        .values(raw=table.c.raw.op("||")(bindparam("new_raw"))),
-        rows, execution_options={"synchronize_session": False},
-    )
+    new = recordset(table, ["external_id", "raw"], [{"external_id": e, "raw": raw(dn)} for e, dn in dns.items()])
+    await db.execute(update(table).where(table.c.source_id == source.id, table.c.external_id == new.c.external_id,
+                                         ~table.c.raw.contains(new.c.raw))
+                     .values(raw=table.c.raw.op("||")(new.c.raw)))
 
 
 async def _store_photos(
