@@ -15,9 +15,9 @@ from typing import Any
 
 import structlog
 from fastapi import Request
-from sqlalchemy import DateTime, MetaData, Table, bindparam, column, func
+from sqlalchemy import ColumnElement, DateTime, MetaData, Table, any_, bindparam, column, func
 from sqlalchemy import select as _select
-from sqlalchemy.dialects.postgresql import JSONB, Insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, Insert
 from sqlalchemy.dialects.postgresql import insert as _insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -43,6 +43,12 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def one_of(column: Any, values: Any) -> ColumnElement[bool]:
+    """`column = ANY(array)`: one parameter however many values. `IN (…)` renders a placeholder a value, so every
+    page of a bulk job sends (and the driver parses) a statement text of its own."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def recordset(table: Table, columns: list[str], rows: list[dict[str, Any]]) -> TableValuedAlias:

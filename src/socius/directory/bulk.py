@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from socius.admin import service as audit
 from socius.core import text
-from socius.core.db import insert_rows, recordset
+from socius.core.db import insert_rows, one_of, recordset
 from socius.directory.models import DirectoryIdentity, DirectorySource, DirectorySync
 from socius.directory.rules import LINKABLE, Record, lookup_key, refusal
 from socius.people import service as people
@@ -91,7 +91,7 @@ async def apply_page(
     identities = {row.external_id: row for row in (await db.execute(
         select(IDENTITY.c.id, IDENTITY.c.external_id, IDENTITY.c.person_id, IDENTITY.c["values"],
                IDENTITY.c.manager_external_id, IDENTITY.c.active)
-        .where(IDENTITY.c.source_id == source.id, IDENTITY.c.external_id.in_(list(page))))).all()}
+        .where(IDENTITY.c.source_id == source.id, one_of(IDENTITY.c.external_id, page)))).all()}
 
     unchanged: list[int] = []
     changed: list[tuple[Record, Any]] = []
@@ -144,7 +144,7 @@ async def _holders(db: AsyncSession, records) -> list[Any]:
             if key is not None:
                 keys[attribute].add(key)
     columns = (Person.id, Person.email, Person.employee_number, Person.role)
-    lookups = [select(*columns).where(getattr(Person, a).in_(keys[a])) for a in LINKABLE if keys[a]]
+    lookups = [select(*columns).where(one_of(getattr(Person, a), keys[a])) for a in LINKABLE if keys[a]]
     if not lookups:
         return []
     return list((await db.execute(union(*lookups))).all())  # each by its own unique index
@@ -159,7 +159,7 @@ async def _sort_new(
                   for r in new}
     linked = set(await db.scalars(select(IDENTITY.c.person_id).where(
         IDENTITY.c.source_id == source.id,
-        IDENTITY.c.person_id.in_({pid for ids in candidates.values() for pid in ids})))) if candidates else set()
+        one_of(IDENTITY.c.person_id, {pid for ids in candidates.values() for pid in ids})))) if candidates else set()
     roles = {h.id: h.role for held in claims.held.values() for h in held.values()}
     merges: list[tuple[Record, int]] = []
     creates: list[Record] = []
@@ -184,7 +184,7 @@ async def _sort_new(
 async def _persons(db: AsyncSession, ids: list[int]) -> dict[int, Any]:
     if not ids:
         return {}
-    return {row.id: row for row in (await db.execute(select(PERSON).where(PERSON.c.id.in_(set(ids))))).all()}
+    return {row.id: row for row in (await db.execute(select(PERSON).where(one_of(PERSON.c.id, set(ids))))).all()}
 
 
 async def _provenance(db: AsyncSession, person_ids: list[int], fields: list[str] | None = None
@@ -192,7 +192,7 @@ async def _provenance(db: AsyncSession, person_ids: list[int], fields: list[str]
     if not person_ids:
         return {}
     stmt = select(PersonFieldSource.person_id, PersonFieldSource.field, PersonFieldSource.source_id,
-                  PersonFieldSource.locked).where(PersonFieldSource.person_id.in_(person_ids))
+                  PersonFieldSource.locked).where(one_of(PersonFieldSource.person_id, person_ids))
     if fields is not None:
         stmt = stmt.where(PersonFieldSource.field.in_(fields))
     out: dict[int, dict[str, Any]] = {}
@@ -294,7 +294,7 @@ async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]
 async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]], *, replace: bool = False) -> None:
     if replace and people_rows:
         await db.execute(PersonNameKey.__table__.delete().where(
-            PersonNameKey.person_id.in_([pid for pid, _ in people_rows])))
+            one_of(PersonNameKey.person_id, [pid for pid, _ in people_rows])))
     rows = [{"person_id": pid, "key": key, "sort_key": values["sort_key"]}
             for pid, values in people_rows
             for key in sorted(people.name_keys(SimpleNamespace(**{f: values[f] for f in NAME_FIELDS})))]
@@ -320,7 +320,7 @@ async def _store_identities(
     changed: list[tuple[Record, Any]], new: list[tuple[Record, int]],
 ) -> None:
     if unchanged:
-        await db.execute(update(IDENTITY).where(IDENTITY.c.id.in_(unchanged))
+        await db.execute(update(IDENTITY).where(one_of(IDENTITY.c.id, unchanged))
                          .values(last_sync_id=sync.id, updated_at=IDENTITY.c.updated_at))
     if changed:
         # The identity's version is its SCIM ETag and changes with what the source says, written or not.
@@ -364,7 +364,7 @@ async def resolve_managers(
             .where(entry.source_id == source.id, boss.person_id != entry.person_id,
                    Person.manager_id.is_distinct_from(boss.person_id)))
     if external_ids is not None:
-        stmt = stmt.where(entry.external_id.in_(external_ids))
+        stmt = stmt.where(one_of(entry.external_id, external_ids))
     wanted = (await db.execute(stmt)).all()
     if not wanted:
         return 0
@@ -397,7 +397,7 @@ async def _reporting_lines(db: AsyncSession, start: set[int]) -> dict[int, tuple
     frontier = set(start)
     while frontier:
         rows = (await db.execute(select(Person.id, Person.manager_id, Person.role)
-                                 .where(Person.id.in_(frontier)))).all()
+                                 .where(one_of(Person.id, frontier)))).all()
         lines.update({r.id: (r.manager_id, r.role) for r in rows})
         frontier = {r.manager_id for r in rows if r.manager_id is not None and r.manager_id not in lines}
     return lines

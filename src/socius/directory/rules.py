@@ -26,9 +26,13 @@ class Record:
     values: dict[str, Any]
     manager_external_id: str | None = None
     active: bool = True
+    _source_values: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def source_values(self) -> dict[str, Any]:
-        return {k: v for k, v in self.values.items() if k in SOURCE_FIELDS}
+        """The values a source may set (a sync asks for them several times an entry)."""
+        if self._source_values is None:
+            self._source_values = {k: v for k, v in self.values.items() if k in SOURCE_FIELDS}
+        return dict(self._source_values)
 
 
 @dataclass

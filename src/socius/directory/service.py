@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.admin import service as audit
 from socius.core.auth import Principal
 from socius.core.authz import Permission, require
-from socius.core.db import utcnow
+from socius.core.db import one_of, utcnow
 from socius.core.errors import NotFound, ValidationFailed
 from socius.core.i18n import N_
 from socius.directory import bulk
@@ -391,7 +391,7 @@ async def finish_sync(
             DirectoryIdentity.source_id == source.id, DirectoryIdentity.active.is_(True)))
         missing = list(await db.scalars(select(DirectoryIdentity).where(
             DirectoryIdentity.source_id == source.id, DirectoryIdentity.active.is_(True),
-            DirectoryIdentity.external_id.not_in(seen) if seen else DirectoryIdentity.id.is_not(None))))
+            ~one_of(DirectoryIdentity.external_id, seen) if seen else DirectoryIdentity.id.is_not(None))))
         floor = previous * source.min_seen_ratio
         if missing and len(seen) < floor:
             note = f"seen {len(seen)} of {previous} people last time (below {source.min_seen_ratio:.0%}): " \
