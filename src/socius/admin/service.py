@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.admin.models import AuditEntry
 from socius.core.auth import Principal
 from socius.core.authz import Permission, require
-from socius.core.db import insert_rows
+from socius.core.db import copy_rows
 from socius.core.pagination import Page, decode_cursor, encode_cursor
 
 
@@ -46,11 +46,11 @@ async def record_many(db: AsyncSession, entries: list[dict[str, Any]]) -> None:
     Each dict holds `action`, `object_type`, `object_id` and optionally `old` and `new`."""
     if not entries:
         return
-    await db.execute(insert_rows(AuditEntry.__table__, [
+    await copy_rows(db, AuditEntry.__table__, [
         {"action": e["action"], "object_type": e["object_type"], "object_id": str(e["object_id"]),
          "old": _jsonable(e.get("old")), "new": _jsonable(e.get("new"))}
         for e in entries
-    ]))
+    ])
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

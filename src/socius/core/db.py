@@ -61,6 +61,24 @@ def recordset(table: Table, columns: list[str], rows: list[dict[str, Any]]) -> T
             .render_derived(with_types=True))
 
 
+async def copy_rows(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """COPY `rows` (all with the same keys) into `table`, in the session's transaction: the fastest way in for
+    many new rows (a directory's first load), where nothing can conflict and nothing needs returning."""
+    if not rows:
+        return
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    wrap = [isinstance(table.c[name].type, JSONB) for name in columns]
+    connection = await (await db.connection()).get_raw_connection()
+    names = ", ".join(f'"{name}"' for name in columns)
+    async with connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            await copy.write_row([Jsonb(row[c]) if j and row[c] is not None else row[c]
+                                  for c, j in zip(columns, wrap, strict=True)])
+
+
 def insert_rows(table: Table, rows: list[dict[str, Any]]) -> Insert:
     """`INSERT INTO table … SELECT` from a recordset of `rows` (all with the same keys); add ON CONFLICT at will."""
     columns = list(rows[0])

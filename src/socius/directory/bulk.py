@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 
 from socius.admin import service as audit
 from socius.core import text
-from socius.core.db import insert_rows, one_of, recordset
+from socius.core.db import copy_rows, insert_rows, one_of, recordset
 from socius.directory.models import DirectoryIdentity, DirectorySource, DirectorySync
 from socius.directory.rules import LINKABLE, Record, lookup_key, refusal
 from socius.people import service as people
@@ -252,11 +252,12 @@ async def _create(
     ids = list(await db.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
     for pid, row in zip(ids, rows, strict=True):
         row["id"] = pid
-    await db.execute(insert_rows(PERSON, rows))
+    await copy_rows(db, PERSON, rows)
     await _store_name_keys(db, [(pid, row) for pid, row in zip(ids, rows, strict=True)])
-    await _set_provenance(db, source.id, [(pid, ["display_name", *(k for k in record.source_values()
-                                                                    if k != "display_name")])
-                                          for pid, (record, _) in zip(ids, kept, strict=True)])
+    await copy_rows(db, PersonFieldSource.__table__, [
+        {"person_id": pid, "field": name, "source_id": source.id}
+        for pid, (record, _) in zip(ids, kept, strict=True)
+        for name in dict.fromkeys(["display_name", *record.source_values()])])
     await audit.record_many(db, [{"action": "person.create", "object_type": "person", "object_id": pid,
                                   "new": people._auditable(cleaned)}
                                  for pid, (_, cleaned) in zip(ids, kept, strict=True)])
@@ -298,8 +299,7 @@ async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]],
     rows = [{"person_id": pid, "key": key, "sort_key": values["sort_key"]}
             for pid, values in people_rows
             for key in sorted(people.name_keys(SimpleNamespace(**{f: values[f] for f in NAME_FIELDS})))]
-    if rows:
-        await db.execute(insert_rows(PersonNameKey.__table__, rows))
+    await copy_rows(db, PersonNameKey.__table__, rows)
 
 
 async def _set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
@@ -331,11 +331,11 @@ async def _store_identities(
             values=said.c["values"], manager_external_id=said.c.manager_external_id, last_sync_id=sync.id,
             version=IDENTITY.c.version + 1))
     if new:
-        await db.execute(insert_rows(IDENTITY, [
+        await copy_rows(db, IDENTITY, [
             {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
              "values": record.source_values(), "manager_external_id": record.manager_external_id,
              "last_sync_id": sync.id, "active": True}
-            for record, person_id in new]))
+            for record, person_id in new])
 
 
 def _forget(db: AsyncSession, person_ids: set[int], identity_ids: set[int]) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -426,7 +426,7 @@ async def run_batch(
     counts: Counter = Counter()
     errors: list[dict] = []
     seen: set[str] = set()
-    done = 0
+    done = analyzed_at = 0
     for page in _pages(records, bulk.PAGE_SIZE):
         entries: list[Record] = []
         for item in page:
@@ -450,8 +450,26 @@ async def run_batch(
         done += len(page)
         if progress:
             progress(done)
+        # A first load fills tables the planner believes empty: refresh its statistics as they grow (at 2,000 new
+        # identities, 4,000, 8,000 …), or per-page lookups turn into scans and one join over 60,000 took minutes.
+        grown = counts["added"] + counts["merged"]
+        if grown >= max(ANALYZE_AFTER, 2 * analyzed_at):
+            await _refresh_statistics(db)
+            analyzed_at = grown
     counts["managers"] = await resolve_managers(db, source, errors=errors)
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
+
+
+ANALYZE_AFTER = 2000  # new identities in one run before the first ANALYZE
+
+
+async def _refresh_statistics(db: AsyncSession) -> None:
+    """ANALYZE counts this transaction's own rows, and may run inside it."""
+    try:
+        async with db.begin_nested():
+            await db.execute(text("ANALYZE directory_identity, person, person_field_source"))
+    except DBAPIError as error:  # e.g. not the tables' owner: slower, not wrong
+        log.warning("directory.analyze_failed", error=type(error.orig).__name__)
 
 
 def _pages(items, size: int):
