@@ -58,7 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.core.db import commit_despite_error, get_session
 from socius.core.errors import NotFound, ValidationFailed
 from socius.directory import scim_query, service
-from socius.directory.models import SCIM_USER_NAME, DirectoryIdentity, DirectorySource, SourceKind
+from socius.directory.models import SCIM_LIVE, SCIM_USER_NAME, DirectoryIdentity, DirectorySource, SourceKind
 
 MEDIA_TYPE = "application/scim+json"
 ACCEPTED_TYPES = {"application/scim+json", "application/json"}
@@ -371,7 +371,7 @@ def _deleted(identity: DirectoryIdentity) -> bool:
 
 
 def _not_deleted() -> ColumnElement[bool]:
-    return ~DirectoryIdentity.raw.has_key("deleted")
+    return SCIM_LIVE
 
 
 async def _identity(db: AsyncSession, source: DirectorySource, scim_id: str) -> DirectoryIdentity:
@@ -541,7 +541,7 @@ async def _search(db: AsyncSession, source: DirectorySource, request: Request, s
 
     if condition.exact and sorted_in_sql:
         total = await db.scalar(stmt.with_only_columns(func.count()).order_by(None))
-        rows = list(await db.scalars(stmt.offset(start - 1).limit(count))) if total and count else []
+        rows = await _page(db, stmt, start - 1, count) if total and count and start <= total else []
         users = [_user(i, request) for i in rows]
     else:
         candidates = list(await db.scalars(stmt.limit(MAX_CANDIDATES + 1)))
@@ -558,6 +558,16 @@ async def _search(db: AsyncSession, source: DirectorySource, request: Request, s
     listing = ListResponse[SCIM_USER](total_results=total, start_index=start, items_per_page=len(users),
                                       resources=users)
     return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search))
+
+
+async def _page(db: AsyncSession, stmt: Any, offset: int, limit: int) -> list[DirectoryIdentity]:
+    """One page of an ordered statement. Deep pages (Okta imports page through every user) pick the ids first,
+    which the indexes alone can answer, and only then read those rows: OFFSET skips index entries, not rows."""
+    if offset == 0:
+        return list(await db.scalars(stmt.limit(limit)))
+    ids = list(await db.scalars(stmt.with_only_columns(DirectoryIdentity.id).offset(offset).limit(limit)))
+    rows = {i.id: i for i in await db.scalars(select(DirectoryIdentity).where(DirectoryIdentity.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
 
 
 @router.get("/Users")

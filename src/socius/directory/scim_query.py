@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from inspect import isclass
 from typing import Any
 
+from pydantic import EmailStr
 from scim2_models import EnterpriseUser, Path
 from scim2_models.path.expressions import (
     CompareOperator,
@@ -122,7 +123,8 @@ class _Column:
 
 
 def _is_text(target: Any) -> bool:
-    return isclass(target) and issubclass(target, str)
+    """A SCIM string (references and enumerations such as Email.Type are str subclasses; EmailStr is not)."""
+    return isclass(target) and (issubclass(target, str) or target is EmailStr)
 
 
 def _column(binding: Any) -> _Column | None:

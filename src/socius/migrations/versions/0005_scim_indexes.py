@@ -1,4 +1,4 @@
-"""SCIM lookups by index: userName, externalId, displayName, e-mails, lastModified
+"""SCIM lookups by index: userName, externalId, displayName, e-mails, lastModified, live users
 
 Revision ID: 0005
 Revises: 0004
@@ -24,12 +24,15 @@ def upgrade() -> None:
     op.create_index('ix_directory_identity_scim_emails', 'directory_identity',
                     [sa.text("(CAST(lower(CAST(raw #> '{scim,emails}' AS TEXT)) AS JSONB)) jsonb_path_ops")],
                     unique=False, postgresql_using='gin')
+    op.create_index('ix_directory_identity_scim_live', 'directory_identity', ['source_id', 'id'], unique=False,
+                    postgresql_where=sa.text("NOT (raw ? 'deleted')"))
     op.create_index('ix_directory_identity_updated', 'directory_identity', ['source_id', 'updated_at'],
                     unique=False)
 
 
 def downgrade() -> None:
     op.drop_index('ix_directory_identity_updated', table_name='directory_identity')
+    op.drop_index('ix_directory_identity_scim_live', table_name='directory_identity')
     op.drop_index('ix_directory_identity_scim_emails', table_name='directory_identity')
     op.drop_index('ix_directory_identity_scim_display_name', table_name='directory_identity')
     op.drop_index('ix_directory_identity_scim_external_id', table_name='directory_identity')
