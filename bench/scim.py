@@ -188,12 +188,15 @@ def _provision(console: Console, conninfo: str, tokens: dict[str, tuple[int, str
     with psycopg.connect(conninfo) as conn:
         for name, every in SOURCES.items():
             source_id = tokens[name][0]
+            if conn.execute("SELECT 1 FROM directory_identity WHERE source_id = %s LIMIT 1", (source_id,)).fetchone():
+                counts[name] = conn.execute("SELECT count(*) FROM directory_identity WHERE source_id = %s",
+                                            (source_id,)).fetchone()[0]
+                continue  # provisioned by an earlier run (later runs' creates add to it)
             t0 = time.perf_counter()
             added = conn.execute(IDENTITIES_SQL, {"source": source_id, "every": every, "user": USER,
                                                   "enterprise": ENTERPRISE}).rowcount
             conn.commit()
-            if added:
-                console.print(f"Provisioned {added:,} identities for {name} in {time.perf_counter() - t0:.1f} s")
+            console.print(f"Provisioned {added:,} identities for {name} in {time.perf_counter() - t0:.1f} s")
             counts[name] = conn.execute("SELECT count(*) FROM directory_identity WHERE source_id = %s",
                                         (source_id,)).fetchone()[0]
     with psycopg.connect(conninfo, autocommit=True) as conn:

@@ -80,6 +80,9 @@ class DirectoryIdentity(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+    # INSERT/UPDATE … RETURNING the server's values (updated_at, version, …): SCIM answers every write with
+    # meta.lastModified, which would otherwise cost a SELECT after each flush.
+    __mapper_args__ = {"eager_defaults": True}
 
 
 # --- SCIM lookups -------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from scim2_models import (
     UniquenessException,
     User,
 )
-from sqlalchemy import ColumnElement, Text, func, literal, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.db import commit_despite_error, get_session
@@ -381,13 +381,21 @@ async def _identity(db: AsyncSession, source: DirectorySource, scim_id: str) -> 
     return identity
 
 
+def user_name_holders(source: DirectorySource, user_name: str) -> Select[tuple[int]]:
+    """The live users of this source with this userName, case-insensitively (RFC 7643 §4.1.1), by the index on
+    (source_id, lower(userName))."""
+    return select(DirectoryIdentity.id).where(DirectoryIdentity.source_id == source.id, _user_name_is(user_name))
+
+
+def _user_name_is(user_name: str) -> ColumnElement[bool]:
+    return and_(func.lower(literal(user_name, Text)) == SCIM_USER_NAME, _not_deleted())
+
+
 async def _check_user_name(db: AsyncSession, source: DirectorySource, user_name: str, identity_id: int | None):
-    # The index on (source_id, lower(userName)): userName is unique per source, case-insensitively.
-    stmt = service.source_identities(source).where(
-        func.lower(literal(user_name, Text)) == SCIM_USER_NAME, _not_deleted())
+    stmt = user_name_holders(source, user_name)
     if identity_id is not None:
         stmt = stmt.where(DirectoryIdentity.id != identity_id)
-    if await db.scalar(stmt.with_only_columns(DirectoryIdentity.id).limit(1)) is not None:
+    if await db.scalar(stmt.limit(1)) is not None:
         raise UniquenessException(detail=f"userName {user_name!r} is already taken.")
 
 
@@ -440,8 +448,7 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
         await service.resolve_managers(db, source, [external_id])
     elif previous_manager is not None:
         await service.release_manager(db, source, identity)
-    await db.flush()
-    await db.refresh(identity)
+    await db.flush()  # RETURNING the new updated_at (eager_defaults): no SELECT to answer with meta
     return identity
 
 
@@ -455,11 +462,15 @@ async def create_user(request: Request, source: DirectorySource = Depends(callin
     external_id = (user.external_id or user.user_name or "").strip()
     if not external_id:
         raise InvalidValueException(detail="userName is required.")
-    existing = await db.scalar(service.source_identities(source).where(
-        DirectoryIdentity.external_id == external_id))
+    # One query, two indexes: the entry with this externalId (perhaps deleted, to provision again) and any live
+    # user already holding the userName.
+    found = list(await db.scalars(service.source_identities(source).where(or_(
+        DirectoryIdentity.external_id == external_id, _user_name_is(user.user_name))).limit(2)))
+    existing = next((i for i in found if i.external_id == external_id), None)
     if existing is not None and not _deleted(existing):
         raise UniquenessException(detail=f"A user with externalId {external_id!r} already exists.")
-    await _check_user_name(db, source, user.user_name, None)
+    if any(i is not existing for i in found):
+        raise UniquenessException(detail=f"userName {user.user_name!r} is already taken.")
     identity = await _save(db, source, user, external_id, existing)
     return _user_response(identity, request, Context.RESOURCE_CREATION_RESPONSE, status=201)
 
