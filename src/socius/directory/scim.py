@@ -551,8 +551,11 @@ async def _search(db: AsyncSession, source: DirectorySource, request: Request, s
         stmt = stmt.order_by(DirectoryIdentity.id)
 
     if condition.exact and sorted_in_sql:
-        total = await db.scalar(stmt.with_only_columns(func.count()).order_by(None))
-        rows = await _page(db, stmt, start - 1, count) if total and count and start <= total else []
+        rows = await _page(db, stmt, start - 1, count) if count else []
+        if count and len(rows) < count and (rows or start == 1):
+            total = start - 1 + len(rows)  # a short page is the last one: the count is known without counting
+        else:
+            total = await db.scalar(stmt.with_only_columns(func.count()).order_by(None))
         users = [_user(i, request) for i in rows]
     else:
         candidates = list(await db.scalars(stmt.limit(MAX_CANDIDATES + 1)))

@@ -398,7 +398,12 @@ def _emails_containment(path: tuple[str, ...], contains: dict | None) -> ColumnE
     keys are the attribute names as the filter spells them, which are case-insensitive: lowercase them too."""
     if path != ("emails",) or not contains:
         return None
-    if any(not isinstance(v, str) for v in contains.values()):
+    wanted_entry = {k.lower(): v for k, v in contains.items() if isinstance(v, str)}
+    # The value alone: `"type": "work"` is in nearly every row, and GIN would read that whole posting list too.
+    # The EXISTS beside it checks the type.
+    if "value" in wanted_entry:
+        wanted_entry = {"value": wanted_entry["value"]}
+    if not wanted_entry:
         return None
-    wanted = json.dumps([{k.lower(): v for k, v in contains.items()}], ensure_ascii=False)
+    wanted = json.dumps([wanted_entry], ensure_ascii=False)
     return SCIM_EMAILS.op("@>", return_type=JSONB)(cast(func.lower(literal(wanted, Text)), JSONB))
