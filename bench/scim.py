@@ -114,7 +114,7 @@ def main() -> int:
         ("SCIM get", socius_port, scim_headers, [f"/scim/v2/Users/{s['id']}" for s in samples], (200,)),
         ("SCIM filter userName eq", socius_port, scim_headers,
          [_filter(f'userName eq "{s["user_name"].upper()}"') for s in samples], (200,)),
-        ("SCIM filter emails[work].value eq", socius_port, scim_headers,
+        ("SCIM filter work e-mail eq", socius_port, scim_headers,
          [_filter(f'emails[type eq "work"].value eq "{s["user_name"]}"') for s in samples], (200,)),
         ("SCIM filter externalId eq", socius_port, scim_headers,
          [_filter(f'externalId eq "{s["external_id"]}"') for s in samples], (200,)),

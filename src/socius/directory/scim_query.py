@@ -25,6 +25,7 @@ are at most MAX_CANDIDATES of them.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from inspect import isclass
@@ -41,6 +42,7 @@ from scim2_models.path.expressions import (
     Present,
     ValuePath,
 )
+from scim2_models.path.resolution import coerce_value
 from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, not_, or_, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -340,10 +342,7 @@ class _ElementTranslator:
                 return None
             return and_(*parts) if conjunction else or_(*parts)
         if isinstance(node, Comparison | Present):
-            try:
-                binding = Path[self.model](str(node.attr_path)).resolve()
-            except Exception:
-                return None
+            binding = _entry_binding(self.model, str(node.attr_path))
             column = _element_column(self.entry, binding, self.outer) if binding is not None else None
             if column is None:
                 return None
@@ -360,6 +359,15 @@ class _ElementTranslator:
         return None
 
 
+@functools.cache
+def _entry_binding(model: Any, attr_path: str) -> Any:
+    """An attribute of an entry model (Email, PhoneNumber …); resolving builds a model class, so it is cached."""
+    try:
+        return Path[model](attr_path).resolve()
+    except Exception:
+        return None
+
+
 def _head(binding: Any) -> tuple[str, ...]:
     if binding.urn.startswith(ENTERPRISE + ":"):
         return (ENTERPRISE, _alias(EnterpriseUser, binding.field_name))
@@ -367,8 +375,11 @@ def _head(binding: Any) -> tuple[str, ...]:
 
 
 def _coerced(binding: Any, value: Any, op: CompareOperator) -> Any:
-    from scim2_models.path.resolution import coerce_value
-
+    """The filter's value as the attribute's type (a dateTime string as a datetime). Strings stay as they are:
+    the request's validation has checked them already, and coercion builds a pydantic TypeAdapter each time
+    (some milliseconds for an EmailStr)."""
+    if isinstance(value, str) and _is_text(binding.target_type):
+        return value
     value = coerce_value(binding, value, op)
     if hasattr(value, "value") and isinstance(value.value, str):  # an enum such as Email.Type
         value = value.value
