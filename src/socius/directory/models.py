@@ -6,7 +6,21 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    cast,
+    func,
+    literal_column,
+    not_,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -66,6 +80,45 @@ class DirectoryIdentity(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     __table_args__ = (UniqueConstraint("source_id", "external_id"),)
+    # INSERT/UPDATE … RETURNING the server's values (updated_at, version, …): SCIM answers every write with
+    # meta.lastModified, which would otherwise cost a SELECT after each flush.
+    __mapper_args__ = {"eager_defaults": True}
+
+
+# --- SCIM lookups -------------------------------------------------------------------------------------------
+# The SCIM attributes Entra ID and Okta filter and sort on, as the SQL expressions the indexes below are built on.
+# Queries must use these very expressions (the JSON path a literal, the same collation) for PostgreSQL to match
+# them to an index. userName and displayName are lowercased (case-insensitive, RFC 7643 §4.1.1) in collation "C",
+# which orders by code point and lets `LIKE 'prefix%'` use the index; externalId is case-exact, for `eq`.
+
+def scim_text(*path: str) -> ColumnElement[str]:
+    """A string of the SCIM resource as stored in `raw["scim"]`, by JSON path (keys without quotes or commas)."""
+    literal = "'{" + ",".join(("scim", *path)) + "}'"
+    return DirectoryIdentity.raw.op("#>>", return_type=Text)(literal_column(literal))
+
+
+def scim_json(*path: str) -> ColumnElement[Any]:
+    literal = "'{" + ",".join(("scim", *path)) + "}'"
+    return DirectoryIdentity.raw.op("#>", return_type=JSONB)(literal_column(literal))
+
+
+# A resource deleted through SCIM stays (deactivated) but answers 404 (RFC 7644 §3.6): marked `raw["deleted"]`.
+SCIM_LIVE = not_(DirectoryIdentity.raw.op("?", return_type=Boolean)(literal_column("'deleted'")))
+SCIM_USER_NAME = func.lower(scim_text("userName").collate("C"))
+SCIM_DISPLAY_NAME = func.lower(scim_text("displayName").collate("C"))
+SCIM_EXTERNAL_ID = scim_text("externalId")
+# The e-mail entries, lowercased as a whole ("Work"/"work", "A@x"/"a@x"), for `@>` containment: one GIN index
+# answers `emails.value eq`, `emails[type eq "work"].value eq` and `emails[type eq … and value eq …]`.
+SCIM_EMAILS = cast(func.lower(cast(scim_json("emails").self_group(), Text)), JSONB)
+
+Index("ix_directory_identity_scim_user_name", DirectoryIdentity.source_id, SCIM_USER_NAME)
+Index("ix_directory_identity_scim_external_id", DirectoryIdentity.source_id, SCIM_EXTERNAL_ID)
+Index("ix_directory_identity_scim_display_name", DirectoryIdentity.source_id, SCIM_DISPLAY_NAME)
+Index("ix_directory_identity_scim_emails", SCIM_EMAILS.label("scim_emails"), postgresql_using="gin",
+      postgresql_ops={"scim_emails": "jsonb_path_ops"})
+# Counting and paging a source's live users reads this index alone (an index-only scan), not 200,000 rows.
+Index("ix_directory_identity_scim_live", DirectoryIdentity.source_id, DirectoryIdentity.id, postgresql_where=SCIM_LIVE)
+Index("ix_directory_identity_updated", DirectoryIdentity.source_id, DirectoryIdentity.updated_at)
 
 
 class SyncStatus(enum.StrEnum):

@@ -47,18 +47,18 @@ from scim2_models import (
     SearchRequest,
     ServiceProviderConfig,
     Sort,
+    TooManyException,
     UnauthorizedException,
     UniquenessException,
     User,
 )
-from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison, LogicalExpr, LogicalOperator
-from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.db import commit_despite_error, get_session
 from socius.core.errors import NotFound, ValidationFailed
-from socius.directory import service
-from socius.directory.models import DirectoryIdentity, DirectorySource, SourceKind
+from socius.directory import scim_query, service
+from socius.directory.models import SCIM_LIVE, SCIM_USER_NAME, DirectoryIdentity, DirectorySource, SourceKind
 
 MEDIA_TYPE = "application/scim+json"
 ACCEPTED_TYPES = {"application/scim+json", "application/json"}
@@ -66,6 +66,8 @@ ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+# A filter not wholly translated to SQL is checked in Python over at most this many candidates.
+MAX_CANDIDATES = 1000
 SCIM_USER = User[EnterpriseUser]
 
 # Entra ID's known departures from the RFC: `remove` with a value naming what to remove, and a path filter
@@ -369,7 +371,7 @@ def _deleted(identity: DirectoryIdentity) -> bool:
 
 
 def _not_deleted() -> ColumnElement[bool]:
-    return ~DirectoryIdentity.raw.has_key("deleted")
+    return SCIM_LIVE
 
 
 async def _identity(db: AsyncSession, source: DirectorySource, scim_id: str) -> DirectoryIdentity:
@@ -379,12 +381,21 @@ async def _identity(db: AsyncSession, source: DirectorySource, scim_id: str) -> 
     return identity
 
 
+def user_name_holders(source: DirectorySource, user_name: str) -> Select[tuple[int]]:
+    """The live users of this source with this userName, case-insensitively (RFC 7643 §4.1.1), by the index on
+    (source_id, lower(userName))."""
+    return select(DirectoryIdentity.id).where(DirectoryIdentity.source_id == source.id, _user_name_is(user_name))
+
+
+def _user_name_is(user_name: str) -> ColumnElement[bool]:
+    return and_(func.lower(literal(user_name, Text)) == SCIM_USER_NAME, _not_deleted())
+
+
 async def _check_user_name(db: AsyncSession, source: DirectorySource, user_name: str, identity_id: int | None):
-    stmt = service.source_identities(source).where(
-        func.lower(DirectoryIdentity.raw["scim"]["userName"].astext) == user_name.lower(), _not_deleted())
+    stmt = user_name_holders(source, user_name)
     if identity_id is not None:
         stmt = stmt.where(DirectoryIdentity.id != identity_id)
-    if await db.scalar(stmt.with_only_columns(DirectoryIdentity.id).limit(1)) is not None:
+    if await db.scalar(stmt.limit(1)) is not None:
         raise UniquenessException(detail=f"userName {user_name!r} is already taken.")
 
 
@@ -437,8 +448,7 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
         await service.resolve_managers(db, source, [external_id])
     elif previous_manager is not None:
         await service.release_manager(db, source, identity)
-    await db.flush()
-    await db.refresh(identity)
+    await db.flush()  # RETURNING the new updated_at (eager_defaults): no SELECT to answer with meta
     return identity
 
 
@@ -452,11 +462,15 @@ async def create_user(request: Request, source: DirectorySource = Depends(callin
     external_id = (user.external_id or user.user_name or "").strip()
     if not external_id:
         raise InvalidValueException(detail="userName is required.")
-    existing = await db.scalar(service.source_identities(source).where(
-        DirectoryIdentity.external_id == external_id))
+    # One query, two indexes: the entry with this externalId (perhaps deleted, to provision again) and any live
+    # user already holding the userName.
+    found = list(await db.scalars(service.source_identities(source).where(or_(
+        DirectoryIdentity.external_id == external_id, _user_name_is(user.user_name))).limit(2)))
+    existing = next((i for i in found if i.external_id == external_id), None)
     if existing is not None and not _deleted(existing):
         raise UniquenessException(detail=f"A user with externalId {external_id!r} already exists.")
-    await _check_user_name(db, source, user.user_name, None)
+    if any(i is not existing for i in found):
+        raise UniquenessException(detail=f"userName {user.user_name!r} is already taken.")
     identity = await _save(db, source, user, external_id, existing)
     return _user_response(identity, request, Context.RESOURCE_CREATION_RESPONSE, status=201)
 
@@ -515,53 +529,59 @@ async def delete_user(scim_id: str, request: Request, source: DirectorySource = 
     return Response(status_code=204)
 
 
-def _narrow(node: Any) -> ColumnElement[bool] | None:
-    """A SQL condition every user the filter matches meets, for the comparisons the store can index; None when
-    the filter cannot be narrowed. The filter itself is still evaluated on each user that passes."""
-    if isinstance(node, Comparison) and node.op == CompareOperator.eq and isinstance(node.value, str):
-        path: AttrPath = node.attr_path
-        if path.uri not in (None, CORE_USER) or path.sub_attr:
-            return None
-        attr = path.attr.lower()
-        if attr == "username":
-            return func.lower(DirectoryIdentity.raw["scim"]["userName"].astext) == node.value.lower()
-        if attr == "externalid":
-            return DirectoryIdentity.raw["scim"]["externalId"].astext == node.value
-        if attr == "id":
-            ok = node.value.isascii() and node.value.isdigit() and int(node.value) < 2**63
-            return DirectoryIdentity.id == int(node.value) if ok else false()
-        return None
-    if isinstance(node, LogicalExpr):
-        parts = [_narrow(term) for term in node.terms]
-        if node.op == LogicalOperator.and_:
-            known = [p for p in parts if p is not None]
-            return and_(*known) if known else None
-        return or_(*parts) if all(p is not None for p in parts) else None
-    return None
-
-
 async def _search(db: AsyncSession, source: DirectorySource, request: Request, search: Any) -> Response:
+    """A page of the source's users: filtered, counted, sorted and paged in SQL (see scim_query for what is
+    indexed). A filter or sortBy the translation does not cover exactly is evaluated in Python, but only over the
+    candidates the translated part narrows to, and only when there are at most MAX_CANDIDATES: beyond that the
+    client gets 400 tooMany (RFC 7644 §3.12) instead of a scan of 200,000 users."""
     count = DEFAULT_PAGE_SIZE if search.count is None else min(search.count, MAX_PAGE_SIZE)
     start = min(search.start_index or 1, 2**31)  # past the end is an empty page, not a database error
     stmt = service.source_identities(source).where(_not_deleted())
-    if search.filter is None and search.sort_by is None:
-        total = await db.scalar(stmt.with_only_columns(func.count()).order_by(None))
-        rows = list(await db.scalars(stmt.order_by(DirectoryIdentity.id).offset(start - 1).limit(count)))
+    condition = scim_query.translate(search.filter) if search.filter is not None else scim_query.Condition(None, True)
+    if condition.sql is not None:
+        stmt = stmt.where(condition.sql)
+    binding = search.sort_binding(SCIM_USER) if search.sort_by is not None else None
+    order = scim_query.sort_key(binding)
+    sorted_in_sql = search.sort_by is None or order is not None
+    if order is not None:
+        descending = search.sort_order == SearchRequest.SortOrder.descending
+        # PostgreSQL puts NULLs last ascending and first descending, as RFC 7644 §3.4.2.3 wants; ties by id.
+        stmt = stmt.order_by(order.desc() if descending else order.asc(), DirectoryIdentity.id)
+    else:
+        stmt = stmt.order_by(DirectoryIdentity.id)
+
+    if condition.exact and sorted_in_sql:
+        rows = await _page(db, stmt, start - 1, count) if count else []
+        if count and len(rows) < count and (rows or start == 1):
+            total = start - 1 + len(rows)  # a short page is the last one: the count is known without counting
+        else:
+            total = await db.scalar(stmt.with_only_columns(func.count()).order_by(None))
         users = [_user(i, request) for i in rows]
     else:
-        narrowed = _narrow(search.filter.ast) if search.filter is not None else None
-        if narrowed is not None:
-            stmt = stmt.where(narrowed)
-        users = [_user(i, request) for i in await db.scalars(stmt.order_by(DirectoryIdentity.id))]
-        if search.filter is not None:
+        candidates = list(await db.scalars(stmt.limit(MAX_CANDIDATES + 1)))
+        if len(candidates) > MAX_CANDIDATES:
+            raise TooManyException(detail=f"The filter or sortBy narrows to more than {MAX_CANDIDATES} users "
+                                          "by indexed attributes; add userName, externalId or emails to it.")
+        users = [_user(i, request) for i in candidates]
+        if search.filter is not None and not condition.exact:
             users = [u for u in users if search.filter.match(u)]
-        if search.sort_by is not None:
+        if not sorted_in_sql:
             users = search.sort(users)
         total = len(users)
         users = users[start - 1:start - 1 + count]
     listing = ListResponse[SCIM_USER](total_results=total, start_index=start, items_per_page=len(users),
                                       resources=users)
     return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search))
+
+
+async def _page(db: AsyncSession, stmt: Any, offset: int, limit: int) -> list[DirectoryIdentity]:
+    """One page of an ordered statement. Deep pages (Okta imports page through every user) pick the ids first,
+    which the indexes alone can answer, and only then read those rows: OFFSET skips index entries, not rows."""
+    if offset == 0:
+        return list(await db.scalars(stmt.limit(limit)))
+    ids = list(await db.scalars(stmt.with_only_columns(DirectoryIdentity.id).offset(offset).limit(limit)))
+    rows = {i.id: i for i in await db.scalars(select(DirectoryIdentity).where(DirectoryIdentity.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
 
 
 @router.get("/Users")
