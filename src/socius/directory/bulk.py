@@ -108,7 +108,7 @@ async def apply_page(
         else:
             changed.append((record, identity))
 
-    claims = _Claims(await _holders(db, [*new, *(record for record, _ in changed)]))
+    claims = _Claims(await holders(db, [*new, *(record for record, _ in changed)]))
     merges, creates = await _sort_new(db, source, new, claims, result)
 
     persons = await _persons(db, [i.person_id for _, i in changed] + [pid for _, pid in merges])
@@ -135,7 +135,7 @@ async def apply_page(
     return result
 
 
-async def _holders(db: AsyncSession, records) -> list[Any]:
+async def holders(db: AsyncSession, records) -> list[Any]:
     """The people holding any e-mail or employee number these entries give."""
     keys: dict[str, set[str]] = {a: set() for a in LINKABLE}
     for record in records:

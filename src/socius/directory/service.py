@@ -181,7 +181,8 @@ async def apply_record(
     identity.active = record.active
     await db.flush()
 
-    written, skipped = await _write_fields(db, source, person, values)
+    # A person just created from these values has them all already.
+    written, skipped = await _write_fields(db, source, person, values) if outcome.action != "added" else ([], {})
     outcome.skipped = skipped
     if outcome.action == "unchanged" and written:
         outcome.action = "updated"
@@ -200,11 +201,10 @@ async def _link_or_create(
     db: AsyncSession, source: DirectorySource, record: Record, values: dict[str, Any]
 ) -> tuple[Person | None, Outcome]:
     """The person a new entry belongs to: linked by a vouched-for attribute, created, or sent to review."""
-    candidates: set[int] = set()
-    for attribute in source.link_by:
-        value = lookup_key(attribute, values.get(attribute))
-        if value is not None:
-            candidates.update(await db.scalars(select(Person.id).where(getattr(Person, attribute) == value)))
+    holders = await bulk.holders(db, [record])  # who holds its e-mail and employee number: one query
+    keys = {a: lookup_key(a, values.get(a)) for a in LINKABLE}
+    held = {a: {h.id for h in holders if keys[a] is not None and getattr(h, a) == keys[a]} for a in LINKABLE}
+    candidates = {pid for attribute in source.link_by for pid in held[attribute]}
     if len(candidates) > 1:
         return None, await _review(db, source, record, "ambiguous_match", candidates=sorted(candidates))
     if candidates:
@@ -222,8 +222,8 @@ async def _link_or_create(
 
     # A new person. Identity fields another person already holds are left out, and reviewed.
     fields = dict(values)
-    for unique in ("email", "employee_number"):
-        if fields.get(unique) and await _held_by_other(db, unique, fields[unique], None):
+    for unique in LINKABLE:
+        if fields.get(unique) and held[unique]:
             await _review(db, source, record, f"{unique}_taken")
             fields.pop(unique)
     fields.setdefault("display_name", fields.get("name_latin") or fields.get("name_native") or record.external_id)
