@@ -358,8 +358,9 @@ def name_keys(person: Person) -> set[str]:
     return {k[:400] for k in keys if k}
 
 
-async def refresh_name_keys(db: AsyncSession, person: Person) -> None:
-    await db.execute(delete(PersonNameKey).where(PersonNameKey.person_id == person.id))
+async def refresh_name_keys(db: AsyncSession, person: Person, *, new: bool = False) -> None:
+    if not new:
+        await db.execute(delete(PersonNameKey).where(PersonNameKey.person_id == person.id))
     keys = name_keys(person)
     if keys:
         await db.execute(
@@ -401,7 +402,7 @@ async def create_person(
     _apply(person, cleaned)
     db.add(person)
     await db.flush()
-    await refresh_name_keys(db, person)
+    await refresh_name_keys(db, person, new=True)
     await audit.record(db, actor, "person.create", "person", person.id, new=_auditable(cleaned))
     return person
 
@@ -460,12 +461,14 @@ def _apply(person: Person, cleaned: dict[str, Any]) -> None:
 async def _clean(db: AsyncSession, person: Person, values: dict[str, Any], *, is_new: bool) -> dict[str, Any]:
     """Validated, normalised values; raises ValidationFailed naming every bad field."""
     out, errors = clean_fields({k: v for k, v in values.items() if k != "manager_id"})
-    for field in ("employee_number", "email"):
-        if out.get(field) and await db.scalar(
-            select(Person.id).where(getattr(Person, field) == out[field], Person.id != person.id)
-        ):
-            errors.append(FieldError(field, N_("is already used by another person")))
-            del out[field]
+    unique = [f for f in ("employee_number", "email") if out.get(f)]
+    if unique:  # one query for both: who else holds this e-mail or employee number
+        clashes = (await db.execute(select(Person.employee_number, Person.email).where(
+            or_(*(getattr(Person, f) == out[f] for f in unique)), Person.id != person.id))).all()
+        for field in unique:
+            if any(getattr(row, field) == out[field] for row in clashes):
+                errors.append(FieldError(field, N_("is already used by another person")))
+                del out[field]
     if "manager_id" in values:
         reason = await _check_manager(db, person, values["manager_id"], is_new=is_new)
         if reason:
