@@ -44,7 +44,8 @@ async def scenario(db, make_person) -> list:
     ad = await service.create_source(db, None, name="AD", kind="ldap", precedence=80,
                                      link_by=["email", "employee_number"], min_seen_ratio=0.5)
     reports = []
-    first = staff("h", 40) + [
+    first = [
+        *staff("h", 40),
         rec("admin-twin", display_name="Not Ada", email=admin.person.email, title="Intruder"),  # review
         rec("lin", display_name="Lin Chih-ming", email="LIN@example.com", title="Staff"),        # merge
         rec("bad-phone", display_name="Bad", phone="call me maybe"),                             # error
@@ -105,12 +106,11 @@ def report_view(reports) -> list:
 async def run_both(db, make_person, monkeypatch) -> tuple:
     outcomes = []
     for careful in (False, True):
-        one_by_one = []
-        real = service.apply_record
+        one_by_one: list[str] = []
 
-        async def counted(db, source, record, **kwargs):
-            one_by_one.append(record.external_id)
-            return await real(db, source, record, **kwargs)
+        async def counted(db, source, record, *, _real=service.apply_record, _log=one_by_one, **kwargs):
+            _log.append(record.external_id)
+            return await _real(db, source, record, **kwargs)
 
         async with db.begin_nested() as attempt:
             with monkeypatch.context() as patch:
