@@ -170,3 +170,23 @@ async def test_a_page_whose_statement_fails_is_applied_entry_by_entry(db, make_p
     assert report.counts == {"added": 12, "managers": 11}
     assert len(set(await db.scalars(select(Person.id).where(Person.email.like("p%@example.com"))))) == 12
     assert len(list(await db.scalars(select(DirectoryIdentity.id)))) == 12
+
+
+async def test_a_new_person_gets_a_manager_the_source_listed_before(db, make_person):
+    hr = await service.create_source(db, None, name="HR", kind="csv", link_by=["email"], min_seen_ratio=0.5)
+    await service.run_batch(db, hr, staff("m", 3))
+    guest = await make_person("Gia Guest", role=Role.GUEST)
+    await service.apply_record(db, hr, rec("guest", display_name="Gia Guest"), link_to=guest.id)
+    report = await service.run_batch(db, hr, [*staff("m", 3), rec("new", manager="m2", display_name="New"),
+                                              rec("odd", manager="guest", display_name="Odd")], full=False)
+    # Set as the person was created, not by the second pass; a guest is never a manager.
+    assert report.counts == {"unchanged": 3, "added": 2, "managers": 0}
+    assert {"entry": "odd", "field": "manager_id", "reason": "manager is an external guest"} in report.errors
+    ids = dict((await db.execute(select(DirectoryIdentity.external_id, DirectoryIdentity.person_id))).all())
+    new = await db.get(Person, ids["new"])
+    assert new.manager_id == ids["m2"] and (await db.get(Person, ids["odd"])).manager_id is None
+    owner = await db.get(PersonFieldSource, (new.id, "manager_id"))
+    assert owner.source_id == hr.id
+    created = await db.scalar(select(AuditEntry.new).where(AuditEntry.action == "person.create",
+                                                           AuditEntry.object_id == str(new.id)))
+    assert created["manager_id"] == ids["m2"]

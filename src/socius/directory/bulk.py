@@ -247,6 +247,12 @@ async def _create(
         kept.append((record, cleaned))
     if not rows:
         return []
+    # A manager this source listed before this page is set now, not in resolve_managers' second pass: a new
+    # person has no reports, so no cycle can close, and only a guest is refused (resolve_managers reports it).
+    bosses = await _existing_managers(db, source, {r.manager_external_id for r, _ in kept} - {None})
+    for (record, cleaned), row in zip(kept, rows, strict=True):
+        if record.manager_external_id in bosses:
+            row["manager_id"] = cleaned["manager_id"] = bosses[record.manager_external_id]
     # Ids drawn first, so each entry knows its person without relying on the order RETURNING gives rows back.
     sequence = func.pg_get_serial_sequence("person", "id")
     ids = list(await db.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
@@ -256,8 +262,9 @@ async def _create(
     await _store_name_keys(db, [(pid, row) for pid, row in zip(ids, rows, strict=True)])
     await copy_rows(db, PersonFieldSource.__table__, [
         {"person_id": pid, "field": name, "source_id": source.id}
-        for pid, (record, _) in zip(ids, kept, strict=True)
-        for name in dict.fromkeys(["display_name", *record.source_values()])])
+        for pid, (record, cleaned) in zip(ids, kept, strict=True)
+        for name in dict.fromkeys(["display_name", *record.source_values(), *(["manager_id"] if "manager_id" in
+                                                                             cleaned else [])])])
     await audit.record_many(db, [{"action": "person.create", "object_type": "person", "object_id": pid,
                                   "new": people._auditable(cleaned)}
                                  for pid, (_, cleaned) in zip(ids, kept, strict=True)])
@@ -265,8 +272,18 @@ async def _create(
 
 
 # A new person's columns before the entry's values: every row of one INSERT has the same keys.
-_NEW_PERSON = {**{f: None for f in people.DIRECTORY_FIELDS if f != "manager_id"}, "languages": [], "links": [],
+_NEW_PERSON = {**{f: None for f in people.DIRECTORY_FIELDS}, "languages": [], "links": [],
                "role": Role.MEMBER.value, "guest_hidden": [], "sort_key": ""}
+
+
+async def _existing_managers(db: AsyncSession, source: DirectorySource, external_ids: set[str]) -> dict[str, int]:
+    """Person ids of these entries of the source, those who are not guests."""
+    if not external_ids:
+        return {}
+    return dict((await db.execute(
+        select(IDENTITY.c.external_id, IDENTITY.c.person_id).join(PERSON, PERSON.c.id == IDENTITY.c.person_id)
+        .where(IDENTITY.c.source_id == source.id, one_of(IDENTITY.c.external_id, external_ids),
+               PERSON.c.role != Role.GUEST.value))).all())
 
 
 async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]) -> None:
