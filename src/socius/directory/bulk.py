@@ -351,7 +351,7 @@ async def _store_identities(
         await copy_rows(db, IDENTITY, [
             {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
              "values": record.source_values(), "manager_external_id": record.manager_external_id,
-             "last_sync_id": sync.id, "active": True}
+             "raw": record.raw or {}, "last_sync_id": sync.id, "active": True}
             for record, person_id in new])
 
 

@@ -541,7 +541,8 @@ def to_records(
             if manager_dn:
                 key = normalize_dn(manager_dn)
                 manager = external_ids.get(key) or known.get(key)
-        out.append(service.Record(external_id=external_id, values=values, manager_external_id=manager))
+        out.append(service.Record(external_id=external_id, values=values, manager_external_id=manager,
+                                  raw=identity_raw(entry.dn, departments)))
         dns[external_id] = entry.dn
     return out, dns
 
@@ -578,20 +579,23 @@ async def _stale_groups(db, source: DirectorySource) -> dict[str, tuple[str, str
     return {normalize_dn(dn): (dn, department) for dn, department in rows.all() if dn}
 
 
+def identity_raw(dn: str, departments: dict[str, str | None] | None) -> dict[str, Any]:
+    """What an identity keeps of its entry: the DN, and (with groups) the department its groups gave it."""
+    if departments is None:
+        return {"dn": dn}
+    return {"dn": dn, "group_department": departments.get(normalize_dn(dn))}
+
+
 async def _store_dns(
     db, source: DirectorySource, dns: dict[str, str], departments: dict[str, str | None] | None = None
 ) -> None:
     """Keep each entry's DN in its identity, to resolve managers in later incremental runs, and (with groups) the
     department its groups gave it, to notice membership changes then."""
-    def raw(dn: str) -> dict:
-        if departments is None:
-            return {"dn": dn}
-        return {"dn": dn, "group_department": departments.get(normalize_dn(dn))}
-
     if not dns:
         return
     table = DirectoryIdentity.__table__
-    new = recordset(table, ["external_id", "raw"], [{"external_id": e, "raw": raw(dn)} for e, dn in dns.items()])
+    new = recordset(table, ["external_id", "raw"], [{"external_id": e, "raw": identity_raw(dn, departments)}
+                                                    for e, dn in dns.items()])
     await db.execute(update(table).where(table.c.source_id == source.id, table.c.external_id == new.c.external_id,
                                          ~table.c.raw.contains(new.c.raw))
                      .values(raw=table.c.raw.op("||")(new.c.raw)))

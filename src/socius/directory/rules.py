@@ -26,6 +26,8 @@ class Record:
     values: dict[str, Any]
     manager_external_id: str | None = None
     active: bool = True
+    # What the identity keeps of the entry for the source's own protocol (LDAP: its DN), added to what it keeps.
+    raw: dict[str, Any] | None = None
     _source_values: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def source_values(self) -> dict[str, Any]:

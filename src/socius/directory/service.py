@@ -176,6 +176,8 @@ async def apply_record(
         outcome = Outcome("unchanged")
     identity.values = values
     identity.manager_external_id = record.manager_external_id
+    if record.raw:
+        identity.raw = {**(identity.raw or {}), **record.raw}
     identity.last_sync_id = sync.id if sync else identity.last_sync_id
     was_active = identity.active is not False  # a new identity counts as active until it says otherwise
     identity.active = record.active
