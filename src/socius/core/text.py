@@ -1,13 +1,13 @@
-"""Text normalisation shared by every module: NFKC, case, Traditional→Simplified folding, pinyin.
-
-The search issue builds its full pipeline (segmentation, bigrams) on these same functions, so a name typed in
-Traditional characters, Simplified characters, pinyin or Latin letters folds to the same keys everywhere.
+"""Text normalisation shared by every module: NFKC, case, Traditional→Simplified folding, pinyin, and the
+search pipeline (segmentation, bigrams, stemming) built on the same folding, so a name or a word typed in
+Traditional characters, Simplified characters, pinyin or Latin letters folds to the same terms everywhere.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -88,3 +88,84 @@ def sort_key_for(display_name: str, name_latin: str | None, name_native: str | N
     if has_han(source):
         return "".join(lazy_pinyin(source, style=Style.NORMAL)).lower()[:400]
     return compact(display_name)[:400]
+
+
+# --- the search pipeline ---------------------------------------------------------------------------------------
+# One analysis for documents and queries, so both sides always produce the same terms:
+#   NFKC → lower-case → Taiwan→mainland folding with phrases (tw2sp) → runs of one script →
+#   Han: rjieba words (its dictionary is Simplified, hence folding first) + overlapping character bigrams;
+#   kana and hangul: the run as a word + bigrams; Latin and other letters: words, English-stemmed; digits as they are.
+
+_RUN = re.compile(
+    r"(?P<han>[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
+    r"|(?P<cjk>[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]+)"  # kana, hangul: no dictionary, bigrams
+    r"|(?P<word>[^\W_\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
+    r"\U00020000-\U0002ffff]+)"
+)
+# Marks the break between two runs in the bigram field, so a phrase cannot match across a gap.
+RUN_BREAK = "_"
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _jieba():
+    import rjieba
+
+    return rjieba
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower-case, control characters out, Traditional→Simplified with Taiwan phrases (軟體→软件)."""
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    if has_han(text):
+        text = _converter().convert(text)
+    return text
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """The terms of a text: `words` (dictionary words and stemmed Latin words, in order) and `bigrams`
+    (overlapping pairs of Han, kana and hangul characters, runs separated by RUN_BREAK)."""
+
+    words: list[str]
+    bigrams: list[str]
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word) if word.isalpha() and word.isascii() else word
+
+
+def bigrams_of(run: str) -> list[str]:
+    return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def analyse(text: str, *, normalised: bool = False) -> Analysed:
+    """The terms a document is indexed by, or a query is searched with."""
+    if not normalised:
+        text = normalise(text)
+    words: list[str] = []
+    bigrams: list[str] = []
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if match.lastgroup == "word":
+            words.append(stem(run))
+            continue
+        if match.lastgroup == "han":
+            words.extend(w for w in _jieba().cut(run) if w.strip())
+        else:
+            words.append(run)
+        if bigrams:
+            bigrams.append(RUN_BREAK)
+        bigrams.extend(bigrams_of(run))
+    return Analysed(words, bigrams)
+
+
+def runs(text: str) -> list[tuple[str, str]]:
+    """(kind, run) pieces of normalised text: kind is "han", "cjk" or "word"."""
+    return [(m.lastgroup or "word", m.group()) for m in _RUN.finditer(text)]
