@@ -383,8 +383,12 @@ def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False) -> Query:
         matched = _any(options)
         if exact:
             return matched
-        # Whole dictionary words score on top of the pairs.
+        # Whole dictionary words score on top of the pairs; a lone character scores where a pair starts with it
+        # (the 北 of 北旅游 in 北京).
         words = [_boosted(Query.term_query(SCHEMA, f"{f}_w", w), b) for w in unit.words for f, b in fields]
+        if len(bigrams) > 1:
+            words += [_boosted(Query.regex_query(SCHEMA, f"{f}_b", _prefix_pattern(w)), b)
+                      for w in unit.words if len(w) == 1 and text.has_han(w) for f, b in fields]
         return Query.boolean_query([(Occur.Must, matched)] + [(Occur.Should, q) for q in words])
     # A phrase: consecutive bigrams for Han text (exact wherever the segmenter cut), else consecutive words.
     use_bigrams = bool(unit.bigrams) and text.RUN_BREAK not in unit.bigrams and all(
