@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
@@ -120,9 +121,17 @@ def _jieba():
     return rjieba
 
 
+# Full-width ASCII (what Chinese input methods type: "，", "ＡＢＣ") and the ideographic space, as NFKC maps them.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalise(text: str) -> str:
     """NFKC, lower-case, control characters out, Traditional→Simplified with Taiwan phrases (軟體→软件)."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    # Most text needs only the full-width mapping; full NFKC is slow on long Chinese text, so only when needed.
+    text = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", text.lower())
     if has_han(text):
         text = _converter().convert(text)
     return text
@@ -131,39 +140,61 @@ def normalise(text: str) -> str:
 @dataclass(frozen=True)
 class Analysed:
     """The terms of a text: `words` (dictionary words and stemmed Latin words, in order) and `bigrams`
-    (overlapping pairs of Han, kana and hangul characters, runs separated by RUN_BREAK)."""
+    (overlapping pairs of Han, kana and hangul characters, runs separated by RUN_BREAK). `latin` holds the
+    Latin words as written (folded, unstemmed), for spelling suggestions."""
 
     words: list[str]
     bigrams: list[str]
+    latin: list[str] = field(default_factory=list)
+
+
+_STEMS: dict[str, str] = {}
 
 
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word) if word.isalpha() and word.isascii() else word
+    """English stem of a Latin word (ideas → idea); other words as they are. Cached: vocabularies repeat."""
+    stemmed = _STEMS.get(word)
+    if stemmed is None:
+        stemmed = _stemmer().stemWord(word) if word.isalpha() and word.isascii() else word
+        if len(_STEMS) < 200_000:
+            _STEMS[word] = stemmed
+    return stemmed
 
 
 def bigrams_of(run: str) -> list[str]:
-    return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
+    return [run] if len(run) == 1 else [a + b for a, b in pairwise(run)]
 
 
 def analyse(text: str, *, normalised: bool = False) -> Analysed:
     """The terms a document is indexed by, or a query is searched with."""
     if not normalised:
         text = normalise(text)
+    # findall gives (han, cjk, word) per run, one of them non-empty: cheaper than match objects (hot path).
+    pieces = _RUN.findall(text)
+    han_runs = [han for han, _cjk, _word in pieces if han]
+    # One segmenter call for all Han runs (a call per run costs more than the cutting); "\n" marks the breaks.
+    cut = iter(_jieba().cut("\n".join(han_runs)) if han_runs else ())
     words: list[str] = []
     bigrams: list[str] = []
-    for match in _RUN.finditer(text):
-        run = match.group()
-        if match.lastgroup == "word":
-            words.append(stem(run))
+    latin: list[str] = []
+    for han, cjk, word in pieces:
+        if word:
+            latin.append(word)
+            words.append(stem(word))
             continue
-        if match.lastgroup == "han":
-            words.extend(w for w in _jieba().cut(run) if w.strip())
+        if han:
+            for token in cut:
+                if token == "\n":
+                    break
+                words.append(token)
+            run = han
         else:
-            words.append(run)
+            words.append(cjk)
+            run = cjk
         if bigrams:
             bigrams.append(RUN_BREAK)
-        bigrams.extend(bigrams_of(run))
-    return Analysed(words, bigrams)
+        bigrams += bigrams_of(run)
+    return Analysed(words, bigrams, latin)
 
 
 def runs(text: str) -> list[tuple[str, str]]:

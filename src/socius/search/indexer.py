@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
+import multiprocessing
+import os
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.db import Database, libpq_conninfo
 from socius.search import registry
-from socius.search.tantivy_backend import TantivyBackend, new_generation, swap
+from socius.search.tantivy_backend import TantivyBackend, new_generation, prepare_many, swap
 
 log = structlog.get_logger(__name__)
 
@@ -148,9 +151,25 @@ class RebuildReport:
     generation: Path | None = None
 
 
+@contextlib.contextmanager
+def _analysers(workers: int):
+    """`analyse(documents)` → a future of their prepared form: in `workers` processes, or a thread if 1."""
+    if workers <= 1:
+        yield lambda documents: asyncio.ensure_future(asyncio.to_thread(prepare_many, documents))
+        return
+    # spawn, not fork: this process has threads (Tantivy's, the event loop's executor) that fork would copy.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        loop = asyncio.get_running_loop()
+        yield lambda documents: loop.run_in_executor(pool, prepare_many, documents)
+
+
 async def rebuild(database: Database, database_url: str, root: Path, *,
-                  on_progress: Callable[[str, int, int], None] | None = None, batch: int = 1000) -> RebuildReport:
-    """Build a new index generation from PostgreSQL and swap it in; search stays online meanwhile."""
+                  on_progress: Callable[[str, int, int], None] | None = None, batch: int = 1000,
+                  workers: int | None = None) -> RebuildReport:
+    """Build a new index generation from PostgreSQL and swap it in; search stays online meanwhile.
+
+    `workers` processes analyse text (default: one per CPU)."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
     report = RebuildReport()
     conninfo = libpq_conninfo(database_url)
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as lock_conn:
@@ -163,16 +182,10 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
                 await conn.execution_options(isolation_level="REPEATABLE READ")
                 async with AsyncSession(bind=conn) as db, db.begin():
                     snapshot = await db.scalar(text("SELECT CAST(txid_current_snapshot() AS text)"))
-                    for kind in registry.kinds().values():
-                        total = await _count(db, kind.name)
-                        done = 0
-                        async for ids in kind.all_ids(db, batch):
-                            documents = await kind.load(db, ids)
-                            await asyncio.to_thread(backend.index, documents)
-                            done += len(ids)
-                            report.documents += len(documents)
-                            if on_progress:
-                                on_progress(kind.name, done, total)
+                    with _analysers(workers) as analyse:
+                        for kind in registry.kinds().values():
+                            report.documents += await _index_kind(db, kind, backend, analyse, batch=batch,
+                                                                  ahead=max(1, workers), on_progress=on_progress)
                     await asyncio.to_thread(backend.commit)
             async with database.transaction() as db:
                 await db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWAP_LOCK})
@@ -190,6 +203,31 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
                 await lock_conn.execute("SELECT pg_advisory_unlock(%s)", (REINDEX_LOCK,))
     report.generation = generation
     return report
+
+
+async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: TantivyBackend, analyse, *,
+                      batch: int, ahead: int, on_progress) -> int:
+    """Every document of one kind into `backend`; analysis of `ahead` batches runs while the next one loads."""
+    total = await _count(db, kind.name)
+    done = indexed = 0
+    inflight: deque[tuple[int, asyncio.Future]] = deque()
+
+    async def flush(keep: int) -> None:
+        nonlocal done, indexed
+        while len(inflight) > keep:
+            count, future = inflight.popleft()
+            prepared = await future
+            await asyncio.to_thread(backend.index_prepared, prepared)
+            indexed += len(prepared)
+            done += count
+            if on_progress:
+                on_progress(kind.name, done, total)
+
+    async for ids in kind.all_ids(db, batch):
+        inflight.append((len(ids), analyse(await kind.load(db, ids))))
+        await flush(ahead)
+    await flush(0)
+    return indexed
 
 
 async def _count(db: AsyncSession, kind: str) -> int:

@@ -82,41 +82,63 @@ def build_schema() -> tantivy.Schema:
 SCHEMA = build_schema()
 
 
-def to_tantivy(document: Document) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_integer("uid", uid(document.kind, document.id))
-    doc.add_text("kind", document.kind)
+# A document's fields after analysis: plain strings and numbers, so analysis can run in other processes.
+Prepared = tuple[str, int, list[tuple[str, str]], list[tuple[str, int]]]
+
+
+def prepare(document: Document) -> Prepared:
+    """Analyse a document into (kind, id, text fields, integer fields): the slow, pure-Python part."""
+    texts: list[tuple[str, str]] = [("kind", document.kind)]
     spell: list[str] = []
     for name in TEXT_FIELDS:
         value = " ".join(document.tags) if name == "tags" else getattr(document, name)
         if not value:
             continue
-        normal = text.normalise(value)
-        analysed = text.analyse(normal, normalised=True)
+        analysed = text.analyse(value)
         if analysed.words:
-            doc.add_text(f"{name}_w", " ".join(analysed.words))
+            texts.append((f"{name}_w", " ".join(analysed.words)))
         if analysed.bigrams:
-            doc.add_text(f"{name}_b", " ".join(analysed.bigrams))
+            texts.append((f"{name}_b", " ".join(analysed.bigrams)))
         if name != "private":
-            spell.extend(r for kind, r in text.runs(normal) if kind == "word" and r.isalpha())
+            spell += analysed.latin
     if document.names:
-        doc.add_text("names", " ".join(document.names))
+        texts.append(("names", " ".join(document.names)))
         spell.extend(n for n in document.names if n.isascii() and n.isalpha())
     if spell:
-        doc.add_text("spell", " ".join(spell))
-    for tag in document.tags:
-        doc.add_text("tag", text.fold(tag))
-    for key in document.visibility:
-        doc.add_text("vis", key)
-    if document.community_id is not None:
-        doc.add_integer("community", document.community_id)
-    if document.author_id is not None:
-        doc.add_integer("author", document.author_id)
-    doc.add_integer("archived", 1 if document.archived else 0)
+        texts.append(("spell", " ".join(spell)))
+    texts += [("tag", text.fold(tag)) for tag in document.tags]
+    texts += [("vis", key) for key in document.visibility]
     created = document.created_at or document.updated_at or _EPOCH
-    doc.add_date("created", created)
-    doc.add_integer("updated", int((document.updated_at or created).timestamp()))
+    numbers = [("archived", 1 if document.archived else 0),
+               ("updated", int((document.updated_at or created).timestamp())),
+               ("created", int(created.timestamp()))]
+    if document.community_id is not None:
+        numbers.append(("community", document.community_id))
+    if document.author_id is not None:
+        numbers.append(("author", document.author_id))
+    return document.kind, document.id, texts, numbers
+
+
+def prepare_many(documents: list[Document]) -> list[Prepared]:
+    return [prepare(d) for d in documents]
+
+
+def build(prepared: Prepared) -> tantivy.Document:
+    kind, item_id, texts, numbers = prepared
+    doc = tantivy.Document()
+    doc.add_integer("uid", uid(kind, item_id))
+    for name, value in texts:
+        doc.add_text(name, value)
+    for name, number in numbers:
+        if name == "created":
+            doc.add_date(name, dt.datetime.fromtimestamp(number, dt.UTC))
+        else:
+            doc.add_integer(name, number)
     return doc
+
+
+def to_tantivy(document: Document) -> tantivy.Document:
+    return build(prepare(document))
 
 
 # --- generations on disk ---------------------------------------------------------------------------------------
@@ -205,10 +227,14 @@ class TantivyBackend:
     # writes
 
     def index(self, documents: Iterable[Document]) -> None:
+        self.index_prepared(prepare(d) for d in documents)
+
+    def index_prepared(self, prepared: Iterable[Prepared]) -> None:
+        """Add documents analysed beforehand (perhaps in other processes: see indexer.rebuild)."""
         writer = self._get_writer()
-        for document in documents:
-            writer.delete_documents_by_term("uid", uid(document.kind, document.id))
-            writer.add_document(to_tantivy(document))
+        for item in prepared:
+            writer.delete_documents_by_term("uid", uid(item[0], item[1]))
+            writer.add_document(build(item))
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
         writer = self._get_writer()
