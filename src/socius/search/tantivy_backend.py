@@ -290,7 +290,8 @@ class TantivyBackend:
             order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 5), -updated[i]))
             hits = [hits[i] for i in order]
         facets: dict[str, int] = {}
-        if spec.facets and result.count:
+        # Other kinds' counts matter even when the chosen kind has no match (the tabs show them).
+        if spec.facets and (result.count or kind_filter):
             unfiltered = query if not kind_filter else Query.boolean_query(base)
             buckets = searcher.aggregate(unfiltered, {"k": {"terms": {"field": "kind", "size": 50}}})
             facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
