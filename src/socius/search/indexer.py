@@ -133,6 +133,7 @@ class Indexer:
             await conn.execute(f"LISTEN {CHANNEL}")
             self.leading.set()
             log.info("search_indexer_leading")
+            await self._fill_if_empty()
             while True:
                 applied = await drain(self.database, self.backend)
                 if applied:
@@ -140,6 +141,21 @@ class Indexer:
                 # Wake on the first NOTIFY, or poll anyway (a notification lost with a connection).
                 async for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
                     pass
+
+    async def _fill_if_empty(self) -> None:
+        """An empty index beside a database with content (a new data directory, an index schema change):
+        queue everything, and the ordinary loop indexes it while search answers from what is done."""
+        if await asyncio.to_thread(self.backend.num_docs):
+            return
+        async with self.database.transaction() as db:
+            queued = 0
+            for kind in registry.kinds().values():
+                async for ids in kind.all_ids(db, 10_000):
+                    await db.execute(text("INSERT INTO search_outbox (kind, item_id) SELECT :kind, unnest(:ids)"),
+                                     {"kind": kind.name, "ids": ids})
+                    queued += len(ids)
+        if queued:
+            log.warning("search_index_empty", queued=queued)
 
 
 # --- rebuild and check -----------------------------------------------------------------------------------------
