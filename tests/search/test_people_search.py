@@ -191,3 +191,18 @@ async def test_guest_role_people_are_marked_external(api, member, make_person, i
     await index_now()
     items = (await (await api(member)).get("/api/v1/search", params={"q": "partner"})).json()["items"]
     assert items[0]["external"] is True
+
+
+async def test_search_queries_do_not_grow_with_the_page(api, database, member, make_person, index_now):
+    from tests.people.test_query_counts import counting
+
+    for n in range(20):
+        await make_person(f"Counted {n}", username=f"counted{n}", title="Analyst")
+    await index_now()
+    client = await api(member)
+    await client.get("/api/v1/me")  # the first use of a token records it: not part of the count
+    with counting(database) as small:
+        assert len((await client.get("/api/v1/search", params={"q": "analyst", "per_page": 2})).json()["items"]) == 2
+    with counting(database) as large:
+        assert len((await client.get("/api/v1/search", params={"q": "analyst", "per_page": 20})).json()["items"]) == 20
+    assert len(large) == len(small) <= 5, large
