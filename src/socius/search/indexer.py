@@ -148,6 +148,9 @@ class Indexer:
         if await asyncio.to_thread(self.backend.num_docs):
             return
         async with self.database.transaction() as db:
+            pending = await db.scalar(text("SELECT count(*) FROM search_outbox WHERE NOT applied"))
+            if pending >= sum([await _count(db, kind) for kind in registry.kinds()]):
+                return  # a new installation: the outbox already holds everything
             queued = 0
             for kind in registry.kinds().values():
                 async for ids in kind.all_ids(db, 10_000):
