@@ -91,7 +91,9 @@ def main() -> int:
     url = start_embedded_postgres(data_dir, database=DATABASE)
     upgrade(url)
     conninfo = libpq_conninfo(url)
-    report: dict = {"machine": machine, "items": args.items, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    report: dict = {"machine": machine, "items": args.items, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+                    "commit": _commit()}
+    console.print(f"Code at {report['commit']}")
 
     present = _count_people(conninfo)
     if present < args.people:
@@ -143,6 +145,16 @@ def main() -> int:
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     console.print(f"Results written to {out} ({report['total_seconds']} s in all).")
     return 0 if met else 1
+
+
+def _commit() -> str:
+    """The commit measured, marked when the working tree differs from it."""
+    import subprocess
+
+    def git(*command: str) -> str:
+        return subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (" (with uncommitted changes)" if git("status", "--porcelain") else "")
 
 
 # --- data -------------------------------------------------------------------------------------------------------
