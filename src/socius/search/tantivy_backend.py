@@ -287,10 +287,13 @@ class TantivyBackend:
         base = [(Occur.Must, q) for q in must] + [(Occur.MustNot, q) for q in must_not]
         base += _restrictions(spec)
         query = Query.boolean_query(base + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in kind_filter])
+        # With facets, the per-kind counts give the total too: one pass over the matches rather than two (a
+        # count visits every match; the top hits alone need not).
+        count = not spec.facets
         if spec.order == "newest":
-            result = searcher.search(query, spec.limit, count=True, order_by_field="updated", offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
         else:
-            result = searcher.search(query, spec.limit, count=True, offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count, offset=spec.offset)
         addresses = [address for _score, address in result.hits]
         uids = searcher.fast_field_values("uid", addresses) if addresses else []
         hits = [Hit(*_split_uid(u), float(score)) for (score, _a), u in zip(result.hits, uids, strict=True)]
@@ -299,13 +302,13 @@ class TantivyBackend:
             updated = searcher.fast_field_values("updated", addresses)
             order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 5), -updated[i]))
             hits = [hits[i] for i in order]
-        facets: dict[str, int] = {}
-        # Other kinds' counts matter even when the chosen kind has no match (the tabs show them).
-        if spec.facets and (result.count or kind_filter):
-            unfiltered = query if not kind_filter else Query.boolean_query(base)
-            buckets = searcher.aggregate(unfiltered, {"k": {"terms": {"field": "kind", "size": 50}}})
-            facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
-        return BackendResult(hits, result.count, facets)
+        if count:
+            return BackendResult(hits, result.count, {})
+        # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
+        buckets = searcher.aggregate(Query.boolean_query(base), {"k": {"terms": {"field": "kind", "size": 50}}})
+        facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+        kinds = spec.filters.kinds or list(facets)
+        return BackendResult(hits, sum(facets.get(k, 0) for k in kinds), facets)
 
     def suggest_names(self, prefix: str, visibility: frozenset[str], kinds: list[str], limit: int) -> list[Hit]:
         if not prefix or not visibility or len(prefix) > MAX_PREFIX:
