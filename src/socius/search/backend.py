@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-# Field weights: a match in a title counts three times one in the body.
-BOOSTS = {"title": 3.0, "names": 3.0, "tags": 2.0, "body": 1.0, "private": 1.0}
+# Weights: a match in a title adds twice a body match on top of it; a name key counts three times.
+BOOSTS = {"title": 2.0, "names": 3.0}
 
 
 @dataclass

@@ -37,7 +37,10 @@ SCHEMA_VERSION = 1
 KIND_CODES: dict[str, int] = {}
 _ID_BITS = 48
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-TEXT_FIELDS = ("title", "body", "private", "tags")
+# `text` holds title, tags and body, and is what a query must match (with `private` for non-guests); `title` is
+# matched again only to rank title matches higher. One field to match rather than one per part halves the
+# scorers of a query (measured: a Han query's cost went mostly to the extra fields).
+TEXT_FIELDS = ("title", "text", "private")
 WRITER_HEAP = 64_000_000
 MAX_PREFIX = 24  # longer prefixes match nobody's name, and their automata grow past Tantivy's limit
 # Name keys are indexed with their beginnings up to this length, so "c" or "chen" as one types is one term, not
@@ -97,18 +100,18 @@ Prepared = tuple[str, int, list[tuple[str, str]], list[tuple[str, int]]]
 def prepare(document: Document) -> Prepared:
     """Analyse a document into (kind, id, text fields, integer fields): the slow, pure-Python part."""
     texts: list[tuple[str, str]] = [("kind", document.kind)]
-    spell: list[str] = []
-    for name in TEXT_FIELDS:
-        value = " ".join(document.tags) if name == "tags" else getattr(document, name)
-        if not value:
-            continue
-        analysed = text.analyse(value)
-        if analysed.words:
-            texts.append((f"{name}_w", " ".join(analysed.words)))
-        if analysed.bigrams:
-            texts.append((f"{name}_b", " ".join(analysed.bigrams)))
-        if name != "private":
-            spell += analysed.latin
+    title = text.analyse(document.title or "")
+    rest = text.analyse("\n".join(filter(None, [" ".join(document.tags), document.body])))
+    private = text.analyse(document.private or "")
+    bridge = [text.RUN_BREAK] if title.bigrams and rest.bigrams else []
+    for name, words, bigrams in (("title", title.words, title.bigrams),
+                                 ("text", title.words + rest.words, title.bigrams + bridge + rest.bigrams),
+                                 ("private", private.words, private.bigrams)):
+        if words:
+            texts.append((f"{name}_w", " ".join(words)))
+        if bigrams:
+            texts.append((f"{name}_b", " ".join(bigrams)))
+    spell = title.latin + rest.latin
     if document.names:
         texts.append(("names", " ".join(document.names)))
         prefixes = {key[:n] for key in document.names for n in range(1, min(len(key), PREFIX_LENGTH) + 1)}
@@ -379,8 +382,8 @@ def _pairs_needed(pairs: int) -> int:
     return 1 if pairs <= 2 else -(-pairs * 3 // 5)  # ceil(60 %)
 
 
-def _text_fields(spec: QuerySpec) -> list[tuple[str, float]]:
-    return [(f, BOOSTS[f]) for f in TEXT_FIELDS if spec.private_text or f != "private"]
+def _match_fields(spec: QuerySpec) -> list[str]:
+    return ["text", "private"] if spec.private_text else ["text"]
 
 
 def _boosted(query: Query, boost: float) -> Query:
@@ -393,62 +396,75 @@ def _any(queries: list[Query], at_least: int | None = None) -> Query:
     return Query.boolean_query([(Occur.Should, q) for q in queries], minimum_number_should_match=at_least)
 
 
+def _ranked(matched: Query, boosters: list[Query]) -> Query:
+    """`matched` decides; each booster that also matches adds to the score."""
+    if not boosters:
+        return matched
+    return Query.boolean_query([(Occur.Must, matched)] + [(Occur.Should, q) for q in boosters])
+
+
+def _title(query: Query) -> Query:
+    return Query.boost_query(query, BOOSTS["title"])
+
+
 def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False) -> Query:
-    fields = _text_fields(spec)
+    """A clause of the query; `exact` (for exclusions) leaves out prefixes, typos and ranking boosters."""
+    fields = _match_fields(spec)
     if unit.type == "word":
-        options = [_boosted(Query.term_query(SCHEMA, f"{f}_w", unit.term), b) for f, b in fields]
+        options = [Query.term_query(SCHEMA, f"{f}_w", unit.term) for f in fields]
         options.append(_boosted(Query.term_query(SCHEMA, "names", unit.raw), BOOSTS["names"]))
-        if not exact and 2 <= len(unit.raw) <= MAX_PREFIX:
+        if exact:
+            return _any(options)
+        if 2 <= len(unit.raw) <= MAX_PREFIX:
             # Names are found by their beginning ("meil" → meiling) and despite a typo ("zhnag" → zhang).
             options.append(_name_prefix(unit.raw))
             if spec.fuzzy_names and len(unit.raw) >= 4:
                 # One edit, a swap of two letters counting as one (zhnag → zhang); two edits cost ten times more
                 # over 200,000 people's name keys and mostly find other names.
                 options.append(Query.boost_query(Query.fuzzy_term_query(SCHEMA, "names", unit.raw, distance=1), 0.5))
-        return _any(options)
+        return _ranked(_any(options), [_title(Query.term_query(SCHEMA, "title_w", unit.term))])
     if unit.type == "han":
         bigrams = list(unit.bigrams)
         options: list[Query] = []
-        for f, b in fields:
+        for f in fields:
             if len(bigrams) == 1:
                 char = bigrams[0]
                 # One character: the run of one character, or the first of a pair.
                 single = [Query.term_query(SCHEMA, f"{f}_b", char)]
                 if len(char) == 1 and not exact:
                     single.append(Query.regex_query(SCHEMA, f"{f}_b", _prefix_pattern(char)))
-                options.append(_boosted(_any(single), b))
+                options.append(_any(single))
             else:
                 # Most of the pairs, not all: a query may hold what the document says with a character left
                 # out (北旅游 finds 北京旅游); more pairs matched rank higher.
                 need = len(bigrams) if exact else _pairs_needed(len(bigrams))
-                terms = [Query.term_query(SCHEMA, f"{f}_b", g) for g in bigrams]
-                options.append(_boosted(_any(terms, need), b))
+                options.append(_any([Query.term_query(SCHEMA, f"{f}_b", g) for g in bigrams], need))
         compact = "".join(unit.words)
         options.append(_boosted(Query.term_query(SCHEMA, "names", compact), BOOSTS["names"]))
-        if not exact and len(compact) <= MAX_PREFIX:
-            options.append(_name_prefix(compact))
-        matched = _any(options)
         if exact:
-            return matched
-        # Whole dictionary words score on top of the pairs; a lone character scores where a pair starts with it
-        # (the 北 of 北旅游 in 北京).
-        words = [_boosted(Query.term_query(SCHEMA, f"{f}_w", w), b) for w in unit.words for f, b in fields]
+            return _any(options)
+        if len(compact) <= MAX_PREFIX:
+            options.append(_name_prefix(compact))
+        # Whole dictionary words and pairs in the title score on top; a lone character scores where a title's
+        # pair starts with it (the 北 of 北旅游 in 北京).
+        boosters = [Query.term_query(SCHEMA, "text_w", w) for w in unit.words]
+        boosters += [_title(Query.term_query(SCHEMA, "title_b", g)) for g in bigrams]
         if len(bigrams) > 1:
-            # Titles only: a character's pairs over every body is a union of hundreds of lists, for a nuance.
-            words += [Query.boost_query(Query.regex_query(SCHEMA, "title_b", _prefix_pattern(w)), BOOSTS["title"])
-                      for w in unit.words if len(w) == 1 and text.has_han(w)]
-        return Query.boolean_query([(Occur.Must, matched)] + [(Occur.Should, q) for q in words])
+            boosters += [_title(Query.regex_query(SCHEMA, "title_b", _prefix_pattern(w)))
+                         for w in unit.words if len(w) == 1 and text.has_han(w)]
+        return _ranked(_any(options), boosters)
     # A phrase: consecutive bigrams for Han text (exact wherever the segmenter cut), else consecutive words.
     use_bigrams = bool(unit.bigrams) and text.RUN_BREAK not in unit.bigrams and all(
         text.has_han(w) or not w.isascii() for w in unit.words)
     terms, suffix = (list(unit.bigrams), "_b") if use_bigrams else (list(unit.words), "_w")
-    options = []
-    for f, b in fields:
+
+    def phrase(field: str) -> Query:
         if len(terms) == 1:
-            options.append(_boosted(Query.term_query(SCHEMA, f"{f}{suffix}", terms[0]), b))
-        else:
-            options.append(_boosted(Query.phrase_query(SCHEMA, f"{f}{suffix}", terms), b))
-    return _any(options)
+            return Query.term_query(SCHEMA, f"{field}{suffix}", terms[0])
+        return Query.phrase_query(SCHEMA, f"{field}{suffix}", terms)
+
+    matched = _any([phrase(f) for f in fields])
+    return matched if exact else _ranked(matched, [_title(phrase("title"))])
 
 
 def _visibility(keys: frozenset[str]) -> list[tuple[Occur, Query]]:
