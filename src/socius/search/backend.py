@@ -75,7 +75,7 @@ class QuerySpec:
     offset: int = 0
     limit: int = 20
     facets: bool = True
-    # Tolerate typos in people's names (edit distance 1–2 on name keys).
+    # Tolerate a typo in people's names (one edit on name keys) when nothing matches as typed.
     fuzzy_names: bool = True
 
 

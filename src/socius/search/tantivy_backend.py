@@ -281,8 +281,16 @@ class TantivyBackend:
         return self._searcher().num_docs
 
     def search(self, spec: QuerySpec) -> BackendResult:
+        result = self._search(spec, fuzzy=False)
+        if not result.total and spec.fuzzy_names and any(u.type == "word" and len(u.raw) >= 4 for u in spec.must):
+            # Typos in names only when nothing matched as typed: building the edit automaton costs more than the
+            # rest of a common query (measured 5 ms a word).
+            result = self._search(spec, fuzzy=True)
+        return result
+
+    def _search(self, spec: QuerySpec, *, fuzzy: bool) -> BackendResult:
         searcher = self._searcher()
-        must = [_unit_query(u, spec) for u in spec.must]
+        must = [_unit_query(u, spec, fuzzy=fuzzy) for u in spec.must]
         must_not = [_unit_query(u, spec, exact=True) for u in spec.must_not]
         if not must or not spec.visibility:
             return BackendResult([], 0, {})
@@ -407,7 +415,7 @@ def _title(query: Query) -> Query:
     return Query.boost_query(query, BOOSTS["title"])
 
 
-def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False) -> Query:
+def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False, fuzzy: bool = False) -> Query:
     """A clause of the query; `exact` (for exclusions) leaves out prefixes, typos and ranking boosters."""
     fields = _match_fields(spec)
     if unit.type == "word":
@@ -418,7 +426,7 @@ def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False) -> Query:
         if 2 <= len(unit.raw) <= MAX_PREFIX:
             # Names are found by their beginning ("meil" → meiling) and despite a typo ("zhnag" → zhang).
             options.append(_name_prefix(unit.raw))
-            if spec.fuzzy_names and len(unit.raw) >= 4:
+            if fuzzy and len(unit.raw) >= 4:
                 # One edit, a swap of two letters counting as one (zhnag → zhang); two edits cost ten times more
                 # over 200,000 people's name keys and mostly find other names.
                 options.append(Query.boost_query(Query.fuzzy_term_query(SCHEMA, "names", unit.raw, distance=1), 0.5))
