@@ -78,3 +78,18 @@ def test_delete_by_id_really_deletes(indexed):
     indexed.commit()
     assert run(indexed, "concrete").total == 0
     assert sorted(indexed.ids("post")) == [2, 3]
+
+
+def test_processes_starting_at_once_share_one_index(tmp_path):
+    import threading
+
+    from socius.search.tantivy_backend import ensure_current
+
+    opened: list = []
+    threads = [threading.Thread(target=lambda: opened.append(ensure_current(tmp_path))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(opened)) == 1 and (tmp_path / "current").resolve() == opened[0]
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("v")]) == 1

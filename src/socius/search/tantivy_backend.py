@@ -189,14 +189,23 @@ def swap(root: Path, generation: Path) -> None:
 def ensure_current(root: Path) -> Path:
     """The current generation; a new empty one when there is none or its schema is older than this code's."""
     link = current_path(root)
-    if link.is_symlink() and link.resolve().is_dir():
+    existed = link.is_symlink()
+    if existed and link.resolve().is_dir():
         target = link.resolve()
         if target.name.startswith(f"v{SCHEMA_VERSION}-"):
             return target
         log.warning("search_schema_changed", found=target.name, expected=SCHEMA_VERSION,
                     hint="run `socius search reindex`")
     generation = new_generation(root)
-    swap(root, generation)
+    if existed:
+        swap(root, generation)
+        return generation
+    try:
+        # Two processes starting at once: the first link wins, the other uses it (no writes lost to a loser).
+        link.symlink_to(generation.name)
+    except FileExistsError:
+        shutil.rmtree(generation, ignore_errors=True)
+        return link.resolve()
     return generation
 
 
