@@ -38,10 +38,16 @@ def create_app(settings: Settings, database_url: str, *, run_worker: bool = Fals
             await jobs.open_async()
             worker = asyncio.create_task(jobs.run_worker_async(install_signal_handlers=False))
             log.info("worker_started", mode="in-process")
+            from socius.search.indexer import start_indexer
+
+            indexer = start_indexer(app.state.db, database_url, settings)
         try:
             yield
         finally:
             if worker is not None:
+                indexer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await indexer
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker
@@ -81,10 +87,12 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.directory import web as directory_web
     from socius.people import api as people_api
     from socius.people import web as people_web
+    from socius.search import api as search_api
+    from socius.search import web as search_web
 
-    for module in (accounts_api, people_api):
+    for module in (accounts_api, people_api, search_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (accounts_web, people_web, admin_web, directory_web):
+    for module in (accounts_web, people_web, admin_web, directory_web, search_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

@@ -24,6 +24,15 @@ def _directory_app() -> typer.Typer:
 
 
 app.add_typer(_directory_app(), name="directory")
+
+
+def _search_app() -> typer.Typer:
+    from socius.search.cli import app as search
+
+    return search
+
+
+app.add_typer(_search_app(), name="search")
 console = Console()
 
 
@@ -115,8 +124,12 @@ def worker(concurrency: int = typer.Option(4, help="Jobs run at once by this wor
     from socius.core.db import Database
 
     async def main():
-        runtime.set_database(Database(url, pool_size=concurrency))
+        database = Database(url, pool_size=concurrency)
+        runtime.set_database(database)
         jobs = build_app(libpq_conninfo(url))
+        from socius.search.indexer import start_indexer
+
+        indexer = start_indexer(database, url, settings)  # noqa: F841 - runs as long as the worker
         async with jobs.open_async():
             await jobs.run_worker_async(concurrency=concurrency)
 

@@ -5,6 +5,8 @@ from socius.admin.models import AuditEntry
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
+from socius.search.models import SearchOutbox
 
 __all__ = ["Account", "ApiToken", "AuditEntry", "Base", "DirectoryIdentity", "DirectoryReview", "DirectorySource",
-           "DirectorySync", "LoginFailure", "Person", "PersonFieldSource", "PersonNameKey", "PersonPhoto", "WebSession"]
+           "DirectorySync", "LoginFailure", "Person", "PersonFieldSource", "PersonNameKey", "PersonPhoto",
+           "SearchOutbox", "WebSession"]

@@ -1,14 +1,15 @@
-"""Text normalisation shared by every module: NFKC, case, Traditional→Simplified folding, pinyin.
-
-The search issue builds its full pipeline (segmentation, bigrams) on these same functions, so a name typed in
-Traditional characters, Simplified characters, pinyin or Latin letters folds to the same keys everywhere.
+"""Text normalisation shared by every module: NFKC, case, Traditional→Simplified folding, pinyin, and the
+search pipeline (segmentation, bigrams, stemming) built on the same folding, so a name or a word typed in
+Traditional characters, Simplified characters, pinyin or Latin letters folds to the same terms everywhere.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
@@ -94,3 +95,114 @@ def sort_key_for(display_name: str, name_latin: str | None, name_native: str | N
     if has_han(source):
         return "".join(syllables(source)).lower()[:400]
     return compact(display_name)[:400]
+
+
+# --- the search pipeline ---------------------------------------------------------------------------------------
+# One analysis for documents and queries, so both sides always produce the same terms:
+#   NFKC → lower-case → Taiwan→mainland folding with phrases (tw2sp) → runs of one script →
+#   Han: rjieba words (its dictionary is Simplified, hence folding first) + overlapping character bigrams;
+#   kana and hangul: the run as a word + bigrams; Latin and other letters: words, English-stemmed; digits as they are.
+
+_RUN = re.compile(
+    r"(?P<han>[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+)"
+    r"|(?P<cjk>[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af\u1100-\u11ff]+)"  # kana, hangul: no dictionary, bigrams
+    r"|(?P<word>[^\W_\u3040-\u30ff\u31f0-\u31ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff"
+    r"\U00020000-\U0002ffff]+)"
+)
+# Marks the break between two runs in the bigram field, so a phrase cannot match across a gap.
+RUN_BREAK = "_"
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _jieba():
+    import rjieba
+
+    return rjieba
+
+
+# Full-width ASCII (what Chinese input methods type: "，", "ＡＢＣ") and the ideographic space, as NFKC maps them.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower-case, control characters out, Traditional→Simplified with Taiwan phrases (軟體→软件)."""
+    # Most text needs only the full-width mapping; full NFKC is slow on long Chinese text, so only when needed.
+    text = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub(" ", text.lower())
+    if has_han(text):
+        text = _converter().convert(text)
+    return text
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """The terms of a text: `words` (dictionary words and stemmed Latin words, in order) and `bigrams`
+    (overlapping pairs of Han, kana and hangul characters, runs separated by RUN_BREAK). `latin` holds the
+    Latin words as written (folded, unstemmed), for spelling suggestions."""
+
+    words: list[str]
+    bigrams: list[str]
+    latin: list[str] = field(default_factory=list)
+
+
+_STEMS: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """English stem of a Latin word (ideas → idea); other words as they are. Cached: vocabularies repeat."""
+    stemmed = _STEMS.get(word)
+    if stemmed is None:
+        stemmed = _stemmer().stemWord(word) if word.isalpha() and word.isascii() else word
+        if len(_STEMS) < 200_000:
+            _STEMS[word] = stemmed
+    return stemmed
+
+
+def bigrams_of(run: str) -> list[str]:
+    return [run] if len(run) == 1 else [a + b for a, b in pairwise(run)]
+
+
+def analyse(text: str, *, normalised: bool = False) -> Analysed:
+    """The terms a document is indexed by, or a query is searched with."""
+    if not normalised:
+        text = normalise(text)
+    # findall gives (han, cjk, word) per run, one of them non-empty: cheaper than match objects (hot path).
+    pieces = _RUN.findall(text)
+    han_runs = [han for han, _cjk, _word in pieces if han]
+    # One segmenter call for all Han runs (a call per run costs more than the cutting); "\n" marks the breaks.
+    cut = iter(_jieba().cut("\n".join(han_runs)) if han_runs else ())
+    words: list[str] = []
+    bigrams: list[str] = []
+    latin: list[str] = []
+    for han, cjk, word in pieces:
+        if word:
+            latin.append(word)
+            words.append(stem(word))
+            continue
+        if han:
+            for token in cut:
+                if token == "\n":
+                    break
+                words.append(token)
+            run = han
+        else:
+            words.append(cjk)
+            run = cjk
+        if bigrams:
+            bigrams.append(RUN_BREAK)
+        bigrams += bigrams_of(run)
+    return Analysed(words, bigrams, latin)
+
+
+def runs(text: str) -> list[tuple[str, str]]:
+    """(kind, run) pieces of normalised text: kind is "han", "cjk" or "word"."""
+    return [(m.lastgroup or "word", m.group()) for m in _RUN.finditer(text)]

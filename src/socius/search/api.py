@@ -1,0 +1,61 @@
+"""JSON API: /api/v1/search (ranked results, facets, did-you-mean) and /api/v1/search/suggest (as you type)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from socius.core.requests import Caller, Session, json_response
+from socius.search import runtime, service
+from socius.search.schemas import SearchHitOut, SearchOut, SuggestionOut, SuggestionsOut
+
+router = APIRouter(tags=["search"])
+
+
+def kinds_from(values: list[str]) -> list[str]:
+    """`kind=person&kind=idea` and `kind=person,idea` both work."""
+    return [k.strip() for value in values for k in value.split(",") if k.strip()]
+
+
+def request_from(q: str, kind: list[str], community: int | None, author: int | None, tag: str | None,
+                 since: dt.date | None, until: dt.date | None, order: str, page: int, per_page: int,
+                 include_former: bool) -> service.SearchRequest:
+    return service.SearchRequest(q=q, kinds=kinds_from(kind), community=community, author=author, tag=tag,
+                                 since=since, until=until, order=order, page=page, per_page=per_page,
+                                 include_former=include_former)
+
+
+@router.get("/search", response_model=SearchOut)
+async def search(
+    request: Request,
+    db: Session,
+    principal: Caller,
+    q: str = "",
+    kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    community: int | None = None,
+    author: int | None = None,
+    tag: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    order: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+    include_former: bool = False,
+) -> Response:
+    found = await service.search(db, principal, runtime.from_request(request), request_from(
+        q, kind, community, author, tag, since, until, order, page, per_page, include_former))
+    return json_response(SearchOut(
+        q=q, total=found.total, page=page, per_page=per_page, facets=found.facets, did_you_mean=found.did_you_mean,
+        items=[SearchHitOut(**service.as_json(r)) for r in found.results],
+    ))
+
+
+@router.get("/search/suggest", response_model=SuggestionsOut)
+async def suggest(request: Request, db: Session, principal: Caller, q: str = "") -> Response:
+    items = await service.suggest(db, principal, runtime.from_request(request), q)
+    return json_response(SuggestionsOut(items=[
+        SuggestionOut(kind=i.kind, id=i.id, title=i.title, url=i.url, subtitle=i.subtitle) for i in items
+    ]))

@@ -1,0 +1,76 @@
+"""Content kinds: each module that has searchable content registers how to index it and how to show it.
+
+A kind tells search four things, all in the caller's session:
+- `load(db, ids)`: the documents for these ids as they are now (ids that no longer exist or must not be in the
+  index are simply absent: the indexer deletes them);
+- `all_ids(db)`: every id that belongs in the index, in batches (rebuilds and `socius search check`);
+- `hydrate(db, principal, ids)`: the items this principal may read *now*, re-checked against the database, as
+  `SearchItem`s ready to show (a hit the database refuses is dropped, never shown);
+- `keys(db, principal)`: the visibility keys this principal holds from this module (a membership, a host).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.core.auth import Principal
+from socius.search.backend import Document
+from socius.search.tantivy_backend import register_kind_code
+
+
+@dataclass
+class SearchItem:
+    """A hit as the page and the API show it. `text` is what the snippet is cut from (already readable)."""
+
+    kind: str
+    id: int
+    title: str
+    url: str
+    text: str = ""
+    subtitle: str = ""
+    updated_at: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ContentKind:
+    name: str
+    code: int  # fixed forever: part of every document key in the index
+    label: str  # msgid, for tabs
+    load: Callable[[AsyncSession, list[int]], Awaitable[list[Document]]]
+    all_ids: Callable[[AsyncSession, int], AsyncIterator[list[int]]]
+    hydrate: Callable[[AsyncSession, Principal, list[int]], Awaitable[dict[int, SearchItem]]]
+    keys: Callable[[AsyncSession, Principal], Awaitable[set[str]]]
+
+
+KINDS: dict[str, ContentKind] = {}
+# Modules whose kinds search loads; later modules (communities, ideas) add theirs here.
+KIND_MODULES = ("socius.search.people",)
+
+
+def register(kind: ContentKind) -> ContentKind:
+    register_kind_code(kind.name, kind.code)
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kinds() -> dict[str, ContentKind]:
+    import importlib
+
+    for module in KIND_MODULES:
+        importlib.import_module(module)
+    return KINDS
+
+
+async def principal_keys(db: AsyncSession, principal: Principal) -> frozenset[str]:
+    """Every visibility key this principal holds; nobody signed in holds none."""
+    if not principal.is_authenticated:
+        return frozenset()
+    held: set[str] = {f"p:{principal.person_id}"}
+    for kind in kinds().values():
+        held |= await kind.keys(db, principal)
+    return frozenset(held)

@@ -1,0 +1,514 @@
+"""The embedded search backend: one Tantivy index on disk under the data directory.
+
+Layout: `<data_dir>/search/current` is a symlink to a generation directory (`v<schema>-<stamp>`). A rebuild
+writes a new generation aside and swaps the symlink; readers notice the new target on their next search.
+
+Known limits of the `tantivy` Python package, measured (docs/search.md):
+- no Python tokenizers: text is analysed in Python (core/text.analyse) and indexed pre-tokenised, terms joined
+  by spaces, with the built-in whitespace tokenizer; queries are built from terms, never parsed by Tantivy;
+- `delete_documents_by_term` on a u64 field silently deletes nothing: the document key `uid` is an i64;
+- custom analyzers must be registered at every open: we use only built-in tokenizers (whitespace, raw);
+- a reader sees a commit only after `reload()` (or shortly, by the reload policy): we reload after our own
+  commits so a person sees their own write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import structlog
+import tantivy
+from tantivy import Occur, Query
+
+from socius.core import text
+from socius.search.backend import BOOSTS, BackendResult, Document, Hit, QuerySpec, Unit
+
+log = structlog.get_logger(__name__)
+
+SCHEMA_VERSION = 1
+# Kinds get a small number each; the document key is (code << 48) | id, so one i64 term deletes one document.
+KIND_CODES: dict[str, int] = {}
+_ID_BITS = 48
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# `text` holds title, tags and body, and is what a query must match (with `private` for non-guests); `title` is
+# matched again only to rank title matches higher. One field to match rather than one per part halves the
+# scorers of a query (measured: a Han query's cost went mostly to the extra fields).
+TEXT_FIELDS = ("title", "text", "private")
+WRITER_HEAP = 64_000_000
+MAX_PREFIX = 24  # longer prefixes match nobody's name, and their automata grow past Tantivy's limit
+# Name keys are indexed with their beginnings up to this length, so "c" or "chen" as one types is one term, not
+# a regex over every name (measured at 200,000 people: "c" 83 ms as a regex).
+PREFIX_LENGTH = 12
+# On every document that "members" may not see: members' queries exclude these few (but those of their other
+# keys) instead of intersecting with the "members" list, which holds nearly every document (measured: the
+# intersection doubled the cost of a common term).
+RESTRICTED = "!members"
+
+
+def register_kind_code(kind: str, code: int) -> None:
+    if KIND_CODES.get(kind, code) != code or (code in KIND_CODES.values() and KIND_CODES.get(kind) != code):
+        raise ValueError(f"search kind code {code} for {kind!r} clashes")
+    KIND_CODES[kind] = code
+
+
+def uid(kind: str, item_id: int) -> int:
+    return (KIND_CODES[kind] << _ID_BITS) | item_id
+
+
+def _split_uid(value: int) -> tuple[str, int]:
+    code = value >> _ID_BITS
+    kind = next((k for k, c in KIND_CODES.items() if c == code), "")
+    return kind, value & ((1 << _ID_BITS) - 1)
+
+
+def build_schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_integer_field("uid", stored=True, indexed=True, fast=True)
+    b.add_text_field("kind", tokenizer_name="raw", fast=True)
+    for name in TEXT_FIELDS:
+        b.add_text_field(f"{name}_w", tokenizer_name="whitespace")  # words
+        b.add_text_field(f"{name}_b", tokenizer_name="whitespace")  # Han bigrams
+    b.add_text_field("names", tokenizer_name="whitespace")
+    b.add_text_field("prefixes", tokenizer_name="whitespace", index_option="freq")
+    # Latin words as typed (unstemmed), without positions: candidates for "did you mean".
+    b.add_text_field("spell", tokenizer_name="whitespace", index_option="basic")
+    b.add_text_field("tag", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("vis", tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("community", indexed=True, fast=True)
+    b.add_integer_field("author", indexed=True, fast=True)
+    b.add_integer_field("archived", indexed=True, fast=True)
+    b.add_date_field("created", indexed=True, fast=True)
+    # Seconds since 1970: the Python binding reads fast fields of integers only (ordering, tie-breaks).
+    b.add_integer_field("updated", fast=True)
+    return b.build()
+
+
+SCHEMA = build_schema()
+
+
+# A document's fields after analysis: plain strings and numbers, so analysis can run in other processes.
+Prepared = tuple[str, int, list[tuple[str, str]], list[tuple[str, int]]]
+
+
+def prepare(document: Document) -> Prepared:
+    """Analyse a document into (kind, id, text fields, integer fields): the slow, pure-Python part."""
+    texts: list[tuple[str, str]] = [("kind", document.kind)]
+    title = text.analyse(document.title or "")
+    rest = text.analyse("\n".join(filter(None, [" ".join(document.tags), document.body])))
+    private = text.analyse(document.private or "")
+    bridge = [text.RUN_BREAK] if title.bigrams and rest.bigrams else []
+    for name, words, bigrams in (("title", title.words, title.bigrams),
+                                 ("text", title.words + rest.words, title.bigrams + bridge + rest.bigrams),
+                                 ("private", private.words, private.bigrams)):
+        if words:
+            texts.append((f"{name}_w", " ".join(words)))
+        if bigrams:
+            texts.append((f"{name}_b", " ".join(bigrams)))
+    spell = title.latin + rest.latin
+    if document.names:
+        texts.append(("names", " ".join(document.names)))
+        prefixes = {key[:n] for key in document.names for n in range(1, min(len(key), PREFIX_LENGTH) + 1)}
+        texts.append(("prefixes", " ".join(sorted(prefixes))))
+        spell.extend(n for n in document.names if n.isascii() and n.isalpha())
+    if spell:
+        texts.append(("spell", " ".join(spell)))
+    texts += [("tag", text.fold(tag)) for tag in document.tags]
+    texts += [("vis", key) for key in document.visibility]
+    if "members" not in document.visibility:
+        texts.append(("vis", RESTRICTED))
+    created = document.created_at or document.updated_at or _EPOCH
+    numbers = [("archived", 1 if document.archived else 0),
+               ("updated", int((document.updated_at or created).timestamp())),
+               ("created", int(created.timestamp()))]
+    if document.community_id is not None:
+        numbers.append(("community", document.community_id))
+    if document.author_id is not None:
+        numbers.append(("author", document.author_id))
+    return document.kind, document.id, texts, numbers
+
+
+def prepare_many(documents: list[Document]) -> list[Prepared]:
+    return [prepare(d) for d in documents]
+
+
+def build(prepared: Prepared) -> tantivy.Document:
+    kind, item_id, texts, numbers = prepared
+    doc = tantivy.Document()
+    doc.add_integer("uid", uid(kind, item_id))
+    for name, value in texts:
+        doc.add_text(name, value)
+    for name, number in numbers:
+        if name == "created":
+            doc.add_date(name, dt.datetime.fromtimestamp(number, dt.UTC))
+        else:
+            doc.add_integer(name, number)
+    return doc
+
+
+def to_tantivy(document: Document) -> tantivy.Document:
+    return build(prepare(document))
+
+
+# --- generations on disk ---------------------------------------------------------------------------------------
+
+def current_path(root: Path) -> Path:
+    return root / "current"
+
+
+def new_generation(root: Path) -> Path:
+    """An empty index directory beside the current one."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / f"v{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    path.mkdir()
+    tantivy.Index(SCHEMA, path=str(path))
+    return path
+
+
+def swap(root: Path, generation: Path) -> None:
+    """Point `current` at a generation atomically and remove generations older than the previous one."""
+    link = current_path(root)
+    previous = link.resolve() if link.is_symlink() else None
+    temporary = root / f".current-{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(generation.name)
+    os.replace(temporary, link)
+    keep = {generation.resolve(), previous}
+    for path in root.glob("v*-*"):
+        if path.is_dir() and path.resolve() not in keep:
+            shutil.rmtree(path, ignore_errors=True)  # open readers keep their files (unlinked, still mapped)
+
+
+def ensure_current(root: Path) -> Path:
+    """The current generation; a new empty one when there is none or its schema is older than this code's."""
+    link = current_path(root)
+    existed = link.is_symlink()
+    if existed and link.resolve().is_dir():
+        target = link.resolve()
+        if target.name.startswith(f"v{SCHEMA_VERSION}-"):
+            return target
+        log.warning("search_schema_changed", found=target.name, expected=SCHEMA_VERSION,
+                    hint="run `socius search reindex`")
+    generation = new_generation(root)
+    if existed:
+        swap(root, generation)
+        return generation
+    try:
+        # Two processes starting at once: the first link wins, the other uses it (no writes lost to a loser).
+        link.symlink_to(generation.name)
+    except FileExistsError:
+        shutil.rmtree(generation, ignore_errors=True)
+        return link.resolve()
+    return generation
+
+
+# --- the backend -----------------------------------------------------------------------------------------------
+
+class TantivyBackend:
+    """SearchBackend on a Tantivy index. One writer per index (Tantivy locks it): only the indexer writes."""
+
+    def __init__(self, root: Path, *, generation: Path | None = None) -> None:
+        self.root = Path(root)
+        # A fixed generation (a rebuild writing aside) never follows the `current` symlink.
+        self._fixed = generation
+        self._lock = threading.Lock()
+        self._writer: tantivy.IndexWriter | None = None
+        self._open()
+
+    def _open(self) -> None:
+        self.path = self._fixed or ensure_current(self.root)
+        self._index = tantivy.Index.open(str(self.path))
+        self._target = self.path.name
+
+    def _follow_swap(self) -> None:
+        if self._fixed is not None:
+            return
+        try:
+            target = os.readlink(current_path(self.root))
+        except OSError:
+            return
+        if target != self._target:
+            with self._lock:
+                if target != self._target:
+                    if self._writer is not None:
+                        self._writer.rollback()  # uncommitted work belongs to the old index; the outbox replays
+                        self._writer = None
+                    self._open()
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        self._follow_swap()
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        return self._writer
+
+    # writes
+
+    def index(self, documents: Iterable[Document]) -> None:
+        self.index_prepared(prepare(d) for d in documents)
+
+    def index_prepared(self, prepared: Iterable[Prepared]) -> None:
+        """Add documents analysed beforehand (perhaps in other processes: see indexer.rebuild)."""
+        writer = self._get_writer()
+        for item in prepared:
+            writer.delete_documents_by_term("uid", uid(item[0], item[1]))
+            writer.add_document(build(item))
+
+    def delete(self, kind: str, ids: Iterable[int]) -> None:
+        writer = self._get_writer()
+        for item_id in ids:
+            writer.delete_documents_by_term("uid", uid(kind, item_id))
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._index.reload()
+
+    def reload(self) -> None:
+        self._follow_swap()
+        self._index.reload()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.rollback()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    # reads
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._follow_swap()
+        return self._index.searcher()
+
+    def num_docs(self) -> int:
+        return self._searcher().num_docs
+
+    def search(self, spec: QuerySpec) -> BackendResult:
+        result = self._search(spec, fuzzy=False)
+        if not result.total and spec.fuzzy_names and any(u.type == "word" and len(u.raw) >= 4 for u in spec.must):
+            # Typos in names only when nothing matched as typed: building the edit automaton costs more than the
+            # rest of a common query (measured 5 ms a word).
+            result = self._search(spec, fuzzy=True)
+        return result
+
+    def _search(self, spec: QuerySpec, *, fuzzy: bool) -> BackendResult:
+        searcher = self._searcher()
+        must = [_unit_query(u, spec, fuzzy=fuzzy) for u in spec.must]
+        must_not = [_unit_query(u, spec, exact=True) for u in spec.must_not]
+        if not must or not spec.visibility:
+            return BackendResult([], 0, {})
+        kind_filter = [Query.term_set_query(SCHEMA, "kind", spec.filters.kinds)] if spec.filters.kinds else []
+        base = [(Occur.Must, q) for q in must] + [(Occur.MustNot, q) for q in must_not]
+        base += _restrictions(spec)
+        query = Query.boolean_query(base + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in kind_filter])
+        # With facets, the per-kind counts give the total too: one pass over the matches rather than two (a
+        # count visits every match; the top hits alone need not).
+        count = not spec.facets
+        if spec.order == "newest":
+            result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
+        else:
+            result = searcher.search(query, spec.limit, count=count, offset=spec.offset)
+        addresses = [address for _score, address in result.hits]
+        uids = searcher.fast_field_values("uid", addresses) if addresses else []
+        hits = [Hit(*_split_uid(u), float(score)) for (score, _a), u in zip(result.hits, uids, strict=True)]
+        if spec.order == "relevance" and hits:
+            # Recency breaks ties between equally relevant documents.
+            updated = searcher.fast_field_values("updated", addresses)
+            order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 5), -updated[i]))
+            hits = [hits[i] for i in order]
+        if count:
+            return BackendResult(hits, result.count, {})
+        # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
+        buckets = searcher.aggregate(Query.boolean_query(base), {"k": {"terms": {"field": "kind", "size": 50}}})
+        facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+        kinds = spec.filters.kinds or list(facets)
+        return BackendResult(hits, sum(facets.get(k, 0) for k in kinds), facets)
+
+    def suggest_names(self, prefix: str, visibility: frozenset[str], kinds: list[str], limit: int) -> list[Hit]:
+        if not prefix or not visibility or len(prefix) > MAX_PREFIX:
+            return []
+        searcher = self._searcher()
+        matches = Query.boolean_query([
+            (Occur.Should, Query.boost_query(Query.term_query(SCHEMA, "names", prefix), 2.0)),
+            (Occur.Should, _name_prefix(prefix)),
+        ])
+        clauses = [(Occur.Must, matches), *_visibility(visibility),
+                   (Occur.MustNot, Query.term_query(SCHEMA, "archived", 1))]
+        if kinds:
+            clauses.append((Occur.Must, Query.term_set_query(SCHEMA, "kind", kinds)))
+        result = searcher.search(Query.boolean_query(clauses), limit, count=False)
+        addresses = [a for _s, a in result.hits]
+        uids = searcher.fast_field_values("uid", addresses) if addresses else []
+        return [Hit(*_split_uid(u), float(s)) for (s, _a), u in zip(result.hits, uids, strict=True)]
+
+    def similar_terms(self, word: str, visibility: frozenset[str]) -> list[tuple[str, int]]:
+        if len(word) < 3 or not visibility:
+            return []
+        searcher = self._searcher()
+        visible = Query.boolean_query([(Occur.Must, Query.all_query()), *_visibility(visibility)])
+        prefix = word[:2] if len(word) >= 5 else word[:1]
+        terms = searcher.terms_with_prefix("spell", prefix, filter_query=visible, limit=5000)
+        most = 1 if len(word) < 6 else 2
+        return [(term, count) for term, count in terms if term != word and _within(term, word, most)]
+
+    def ids(self, kind: str) -> Iterator[int]:
+        searcher = self._searcher()
+        total = searcher.num_docs
+        if not total:
+            return
+        result = searcher.search(Query.term_query(SCHEMA, "kind", kind), total, count=False)
+        addresses = [a for _s, a in result.hits]
+        for start in range(0, len(addresses), 10_000):
+            for value in searcher.fast_field_values("uid", addresses[start:start + 10_000]):
+                yield _split_uid(value)[1]
+
+
+def _prefix_pattern(prefix: str) -> str:
+    return re.escape(prefix) + ".*"
+
+
+def _name_prefix(prefix: str) -> Query:
+    """Documents with a name key starting with `prefix`: one term for short prefixes, a regex for longer."""
+    if len(prefix) <= PREFIX_LENGTH:
+        return Query.term_query(SCHEMA, "prefixes", prefix)
+    return Query.regex_query(SCHEMA, "names", _prefix_pattern(prefix))
+
+
+def _within(a: str, b: str, most: int) -> bool:
+    """Levenshtein distance of a and b is at most `most` (small words, so the plain table is fine)."""
+    if abs(len(a) - len(b)) > most:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > most:
+            return False
+        previous = current
+    return previous[-1] <= most
+
+
+def _pairs_needed(pairs: int) -> int:
+    return 1 if pairs <= 2 else -(-pairs * 3 // 5)  # ceil(60 %)
+
+
+def _match_fields(spec: QuerySpec) -> list[str]:
+    return ["text", "private"] if spec.private_text else ["text"]
+
+
+def _boosted(query: Query, boost: float) -> Query:
+    return query if boost == 1.0 else Query.boost_query(query, boost)
+
+
+def _any(queries: list[Query], at_least: int | None = None) -> Query:
+    if len(queries) == 1 and not at_least:
+        return queries[0]
+    return Query.boolean_query([(Occur.Should, q) for q in queries], minimum_number_should_match=at_least)
+
+
+def _ranked(matched: Query, boosters: list[Query]) -> Query:
+    """`matched` decides; each booster that also matches adds to the score."""
+    if not boosters:
+        return matched
+    return Query.boolean_query([(Occur.Must, matched)] + [(Occur.Should, q) for q in boosters])
+
+
+def _title(query: Query) -> Query:
+    return Query.boost_query(query, BOOSTS["title"])
+
+
+def _unit_query(unit: Unit, spec: QuerySpec, *, exact: bool = False, fuzzy: bool = False) -> Query:
+    """A clause of the query; `exact` (for exclusions) leaves out prefixes, typos and ranking boosters."""
+    fields = _match_fields(spec)
+    if unit.type == "word":
+        options = [Query.term_query(SCHEMA, f"{f}_w", unit.term) for f in fields]
+        options.append(_boosted(Query.term_query(SCHEMA, "names", unit.raw), BOOSTS["names"]))
+        if exact:
+            return _any(options)
+        if 2 <= len(unit.raw) <= MAX_PREFIX:
+            # Names are found by their beginning ("meil" → meiling) and despite a typo ("zhnag" → zhang).
+            options.append(_name_prefix(unit.raw))
+            if fuzzy and len(unit.raw) >= 4:
+                # One edit, a swap of two letters counting as one (zhnag → zhang); two edits cost ten times more
+                # over 200,000 people's name keys and mostly find other names.
+                options.append(Query.boost_query(Query.fuzzy_term_query(SCHEMA, "names", unit.raw, distance=1), 0.5))
+        return _ranked(_any(options), [_title(Query.term_query(SCHEMA, "title_w", unit.term))])
+    if unit.type == "han":
+        bigrams = list(unit.bigrams)
+        options: list[Query] = []
+        for f in fields:
+            if len(bigrams) == 1:
+                char = bigrams[0]
+                # One character: the run of one character, or the first of a pair.
+                single = [Query.term_query(SCHEMA, f"{f}_b", char)]
+                if len(char) == 1 and not exact:
+                    single.append(Query.regex_query(SCHEMA, f"{f}_b", _prefix_pattern(char)))
+                options.append(_any(single))
+            else:
+                # Most of the pairs, not all: a query may hold what the document says with a character left
+                # out (北旅游 finds 北京旅游); more pairs matched rank higher.
+                need = len(bigrams) if exact else _pairs_needed(len(bigrams))
+                options.append(_any([Query.term_query(SCHEMA, f"{f}_b", g) for g in bigrams], need))
+        compact = "".join(unit.words)
+        options.append(_boosted(Query.term_query(SCHEMA, "names", compact), BOOSTS["names"]))
+        if exact:
+            return _any(options)
+        if len(compact) <= MAX_PREFIX:
+            options.append(_name_prefix(compact))
+        # Whole dictionary words and pairs in the title score on top; a lone character scores where a title's
+        # pair starts with it (the 北 of 北旅游 in 北京).
+        boosters = [Query.term_query(SCHEMA, "text_w", w) for w in unit.words]
+        boosters += [_title(Query.term_query(SCHEMA, "title_b", g)) for g in bigrams]
+        if len(bigrams) > 1:
+            boosters += [_title(Query.regex_query(SCHEMA, "title_b", _prefix_pattern(w)))
+                         for w in unit.words if len(w) == 1 and text.has_han(w)]
+        return _ranked(_any(options), boosters)
+    # A phrase: consecutive bigrams for Han text (exact wherever the segmenter cut), else consecutive words.
+    use_bigrams = bool(unit.bigrams) and text.RUN_BREAK not in unit.bigrams and all(
+        text.has_han(w) or not w.isascii() for w in unit.words)
+    terms, suffix = (list(unit.bigrams), "_b") if use_bigrams else (list(unit.words), "_w")
+
+    def phrase(field: str) -> Query:
+        if len(terms) == 1:
+            return Query.term_query(SCHEMA, f"{field}{suffix}", terms[0])
+        return Query.phrase_query(SCHEMA, f"{field}{suffix}", terms)
+
+    matched = _any([phrase(f) for f in fields])
+    return matched if exact else _ranked(matched, [_title(phrase("title"))])
+
+
+def _visibility(keys: frozenset[str]) -> list[tuple[Occur, Query]]:
+    """Clauses limiting a query to documents visible under `keys` (they must not change the ranking)."""
+    if "members" in keys:
+        others = sorted(keys - {"members"})
+        hidden = Query.term_query(SCHEMA, "vis", RESTRICTED)
+        if others:
+            hidden = Query.boolean_query([(Occur.Must, hidden),
+                                          (Occur.MustNot, Query.term_set_query(SCHEMA, "vis", others))])
+        return [(Occur.MustNot, hidden)]
+    return [(Occur.Must, Query.const_score_query(Query.term_set_query(SCHEMA, "vis", sorted(keys)), 0.0))]
+
+
+def _restrictions(spec: QuerySpec) -> list[tuple[Occur, Query]]:
+    f = spec.filters
+    out = _visibility(spec.visibility)
+    if not f.include_archived:
+        out.append((Occur.MustNot, Query.term_query(SCHEMA, "archived", 1)))  # few are archived: exclude them
+    filters = []
+    if f.community_id is not None:
+        filters.append(Query.term_query(SCHEMA, "community", f.community_id))
+    if f.author_id is not None:
+        filters.append(Query.term_query(SCHEMA, "author", f.author_id))
+    if f.tag:
+        filters.append(Query.term_query(SCHEMA, "tag", text.fold(f.tag)))
+    if f.since or f.until:
+        filters.append(Query.range_query(SCHEMA, "created", tantivy.FieldType.Date, f.since or tantivy.MIN_DATETIME,
+                                         f.until or tantivy.MAX_DATETIME))
+    return out + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in filters]
