@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import multiprocessing
 import os
 from collections import defaultdict, deque
@@ -236,7 +237,9 @@ async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: Tan
         while len(inflight) > keep:
             count, future = inflight.popleft()
             prepared = await future
-            await asyncio.to_thread(backend.index_prepared, prepared)
+            # Each id comes once and the generation is new: nothing to replace (changes since the snapshot are
+            # replayed, with replacement, before the swap).
+            await asyncio.to_thread(functools.partial(backend.index_prepared, prepared, replace=False))
             indexed += len(prepared)
             done += count
             if on_progress:

@@ -253,11 +253,14 @@ class TantivyBackend:
     def index(self, documents: Iterable[Document]) -> None:
         self.index_prepared(prepare(d) for d in documents)
 
-    def index_prepared(self, prepared: Iterable[Prepared]) -> None:
-        """Add documents analysed beforehand (perhaps in other processes: see indexer.rebuild)."""
+    def index_prepared(self, prepared: Iterable[Prepared], *, replace: bool = True) -> None:
+        """Add documents analysed beforehand (perhaps in other processes: see indexer.rebuild). `replace=False`
+        skips deleting an older version first: for a new generation being built, which holds none (the delete
+        costs more than the add)."""
         writer = self._get_writer()
         for item in prepared:
-            writer.delete_documents_by_term("uid", uid(item[0], item[1]))
+            if replace:
+                writer.delete_documents_by_term("uid", uid(item[0], item[1]))
             writer.add_document(build(item))
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
