@@ -253,6 +253,7 @@ async def _create(
     for (record, cleaned), row in zip(kept, rows, strict=True):
         if record.manager_external_id in bosses:
             row["manager_id"] = cleaned["manager_id"] = bosses[record.manager_external_id]
+            result.counts["managers"] += 1
     # Ids drawn first, so each entry knows its person without relying on the order RETURNING gives rows back.
     sequence = func.pg_get_serial_sequence("person", "id")
     ids = list(await db.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))

@@ -458,7 +458,7 @@ async def run_batch(
         if grown >= max(ANALYZE_AFTER, 2 * analyzed_at):
             await _refresh_statistics(db)
             analyzed_at = grown
-    counts["managers"] = await resolve_managers(db, source, errors=errors)
+    counts["managers"] += await resolve_managers(db, source, errors=errors)  # and those set at creation
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
 
 
