@@ -301,7 +301,7 @@ async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]
     if renamed:
         current = await _persons(db, [w.person_id for w in renamed])
         await _store_name_keys(db, [(pid, row._mapping) for pid, row in current.items()], replace=True)
-    await _set_provenance(db, source.id, [(w.person_id, w.provenance) for w in writes if w.provenance])
+    await set_provenance(db, source.id, [(w.person_id, w.provenance) for w in writes if w.provenance])
     await audit.record_many(db, [
         {"action": "person.sync", "object_type": "person", "object_id": w.person_id,
          "old": people._auditable({k: v for k, v in w.old.items() if k != "sort_key"}),
@@ -320,7 +320,7 @@ async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]],
     await copy_rows(db, PersonNameKey.__table__, rows)
 
 
-async def _set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
+async def set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
     # One row a (person, field): ON CONFLICT may not touch a row twice in one statement.
     rows = list({(pid, f): {"person_id": pid, "field": f, "source_id": source_id}
                  for pid, names in fields for f in names}.values())

@@ -23,7 +23,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -296,14 +295,7 @@ async def _write_fields(
 
 
 async def _set_provenance(db: AsyncSession, person_id: int, source_id: int, fields: list[str]) -> None:
-    if not fields:
-        return
-    stmt = insert(PersonFieldSource).values([{"person_id": person_id, "field": f, "source_id": source_id}
-                                             for f in fields])
-    await db.execute(stmt.on_conflict_do_update(
-        index_elements=[PersonFieldSource.person_id, PersonFieldSource.field],
-        set_={"source_id": source_id, "updated_at": func.now()},
-    ))
+    await bulk.set_provenance(db, source_id, [(person_id, fields)])
 
 
 async def _review(
