@@ -745,3 +745,33 @@ async def _plan(db, stmt) -> str:
     compiled = stmt.compile(dialect=postgresql.psycopg.dialect(), compile_kwargs={"literal_binds": True})
     rows = await db.execute(text("EXPLAIN " + str(compiled).replace("%%", "%").replace(":", r"\:")))
     return "\n".join(r[0] for r in rows)
+
+
+async def test_listing_groups_reads_members_of_the_page_only(scim, db, database):
+    """Departments are few and their members are everyone: a listing must not read a query per group, nor the
+    members of groups it does not show."""
+    for i, department in enumerate(["Sales", "Research", "Legal", "Finance", "Support"] * 2):
+        payload = user_payload(f"u{i}@example.com")
+        payload[ENTERPRISE] = {"department": department}
+        assert (await scim.post("/scim/v2/Users", json=payload)).status_code == 201
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    from sqlalchemy import event
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        page = (await scim.get("/scim/v2/Groups", params={"count": "2", "startIndex": "2"})).json()
+        only = (await scim.get("/scim/v2/Groups", params={"filter": 'displayName eq "legal"'})).json()
+        by_member = (await scim.get("/scim/v2/Groups", params={"filter": 'members.display eq "Barbara Jensen"'}))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert page["totalResults"] == 5 and [g["displayName"] for g in page["Resources"]] == ["Legal", "Research"]
+    assert all(len(g["members"]) == 2 for g in page["Resources"])
+    assert [g["displayName"] for g in only["Resources"]] == ["Legal"] and len(only["Resources"][0]["members"]) == 2
+    assert by_member.status_code == 200 and by_member.json()["totalResults"] == 5
+    member_reads = [s for s in statements if "FROM directory_identity" in s and "ANY (" in s]
+    assert len(member_reads) == 3  # one per listing, however many groups

@@ -55,7 +55,7 @@ from scim2_models import (
 from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from socius.core.db import commit_despite_error, get_session
+from socius.core.db import commit_despite_error, get_session, one_of
 from socius.core.errors import NotFound, ValidationFailed
 from socius.directory import scim_query, service
 from socius.directory.models import SCIM_LIVE, SCIM_USER_NAME, DirectoryIdentity, DirectorySource, SourceKind
@@ -626,6 +626,18 @@ async def _members(db: AsyncSession, source: DirectorySource, name: str) -> list
         _department() == name, _not_deleted()).order_by(DirectoryIdentity.id)))
 
 
+async def _members_of(db: AsyncSession, source: DirectorySource, names: list[str]
+                      ) -> dict[str, list[DirectoryIdentity]]:
+    """The members of several groups, in one query."""
+    if not names:
+        return {}
+    out: dict[str, list[DirectoryIdentity]] = {}
+    for identity in await db.scalars(service.source_identities(source).where(
+            one_of(_department(), names), _not_deleted()).order_by(DirectoryIdentity.id)):
+        out.setdefault(identity.values["department"], []).append(identity)
+    return out
+
+
 def _group(name: str, members: list[DirectoryIdentity], request: Request) -> Group:
     return Group(
         id=_group_id(name), display_name=name,
@@ -676,10 +688,18 @@ def _group_response(group: Group, context: Context, status: int = 200, parameter
 @router.get("/Groups")
 async def list_groups(request: Request, source: DirectorySource = Depends(calling_source),
                       db: AsyncSession = Depends(get_session)) -> Response:
-    search = validate(SearchRequest[Group], query_params(request), Context.SEARCH_REQUEST)
-    names = sorted(set(await db.scalars(select(_department()).where(
-        DirectoryIdentity.source_id == source.id, _department().is_not(None), _not_deleted()))))
-    groups = [_group(name, await _members(db, source, name), request) for name in names]
+    params = query_params(request)
+    search = validate(SearchRequest[Group], params, Context.SEARCH_REQUEST)
+    department = _department().label("department")
+    names = list(await db.scalars(select(department).where(
+        DirectoryIdentity.source_id == source.id, _department().is_not(None), _not_deleted())
+        .distinct().order_by(department)))
+    # Groups are departments: there are few, but their members are everyone. Filter and sort on the names alone
+    # (what Entra ID and Okta send: displayName eq, with excludedAttributes=members) and read the members of the
+    # page's groups only, in one query; a filter or sort on members needs them all.
+    by_members = any("member" in (params.get(k) or "").lower() for k in ("filter", "sortBy"))
+    members = await _members_of(db, source, names) if by_members else {}
+    groups = [_group(name, members.get(name, []), request) for name in names]
     if search.filter is not None:
         groups = [g for g in groups if search.filter.match(g)]
     if search.sort_by is not None:
@@ -687,6 +707,9 @@ async def list_groups(request: Request, source: DirectorySource = Depends(callin
     start = search.start_index or 1
     count = DEFAULT_PAGE_SIZE if search.count is None else min(search.count, MAX_PAGE_SIZE)
     page = groups[start - 1:start - 1 + count]
+    if not by_members:
+        members = await _members_of(db, source, [g.display_name for g in page])
+        page = [_group(g.display_name, members.get(g.display_name, []), request) for g in page]
     listing = ListResponse[Group](total_results=len(groups), start_index=start, items_per_page=len(page),
                                   resources=page)
     return scim_response(listing.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search))
