@@ -422,11 +422,14 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
     """Hand the user to the merge engine, then keep the resource as sent to answer reads."""
     previous_version = identity.version if identity is not None else None
     previous_manager = identity.manager_external_id if identity is not None else None
+    previous_raw = identity.raw if identity is not None else None
+    stored = {"scim": _stored(user)}
     record = service.Record(
         external_id=external_id,
         values=_values(user, identity.values if identity is not None else {}),
         manager_external_id=await _manager_external_id(db, source, user),
         active=user.active is not False,
+        raw=stored,  # kept with the identity as the engine writes it: no second UPDATE
     )
     try:
         outcome = await service.apply_record(db, source, record)
@@ -439,11 +442,10 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
         raise UniquenessException(detail="The user matches an existing person who cannot be linked "
                                          "automatically; an administrator must review it.")
     identity = await db.get(DirectoryIdentity, outcome.identity_id)
-    stored = {"scim": _stored(user)}
-    if identity.raw != stored:
+    if identity.raw != stored:  # the engine adds to what is kept; a resource is replaced whole (and undeleted)
         identity.raw = stored
-        if previous_version is not None and identity.version == previous_version:
-            identity.version = previous_version + 1
+    if previous_raw != stored and previous_version is not None and identity.version == previous_version:
+        identity.version = previous_version + 1
     if record.manager_external_id is not None:
         await service.resolve_managers(db, source, [external_id])
     elif previous_manager is not None:
