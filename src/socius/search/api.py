@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from socius.core.requests import Caller, Session, json_response
@@ -20,19 +20,7 @@ def kinds_from(values: list[str]) -> list[str]:
     return [k.strip() for value in values for k in value.split(",") if k.strip()]
 
 
-def request_from(q: str, kind: list[str], community: int | None, author: int | None, tag: str | None,
-                 since: dt.date | None, until: dt.date | None, order: str, page: int, per_page: int,
-                 include_former: bool) -> service.SearchRequest:
-    return service.SearchRequest(q=q, kinds=kinds_from(kind), community=community, author=author, tag=tag,
-                                 since=since, until=until, order=order, page=page, per_page=per_page,
-                                 include_former=include_former)
-
-
-@router.get("/search", response_model=SearchOut)
-async def search(
-    request: Request,
-    db: Session,
-    principal: Caller,
+def search_request(
     q: str = "",
     kind: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     community: int | None = None,
@@ -44,12 +32,22 @@ async def search(
     page: int = 1,
     per_page: int = 20,
     include_former: bool = False,
-) -> Response:
-    found = await service.search(db, principal, runtime.from_request(request), request_from(
-        q, kind, community, author, tag, since, until, order, page, per_page, include_former))
+) -> service.SearchRequest:
+    """The query parameters of a search, for the API and the page alike (the service checks them)."""
+    return service.SearchRequest(q=q, kinds=kinds_from(kind), community=community, author=author, tag=tag,
+                                 since=since, until=until, order=order, page=page, per_page=per_page,
+                                 include_former=include_former)
+
+
+SearchParameters = Annotated[service.SearchRequest, Depends(search_request)]
+
+
+@router.get("/search", response_model=SearchOut)
+async def search(request: Request, db: Session, principal: Caller, wanted: SearchParameters) -> Response:
+    found = await service.search(db, principal, runtime.from_request(request), wanted)
     return json_response(SearchOut(
-        q=q, total=found.total, page=page, per_page=per_page, facets=found.facets, did_you_mean=found.did_you_mean,
-        items=[SearchHitOut(**service.as_json(r)) for r in found.results],
+        q=wanted.q, total=found.total, page=wanted.page, per_page=wanted.per_page, facets=found.facets,
+        did_you_mean=found.did_you_mean, items=[SearchHitOut(**service.as_json(r)) for r in found.results],
     ))
 
 
