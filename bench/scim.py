@@ -32,9 +32,7 @@ import psycopg
 from client import Result, run_load
 from rich.console import Console
 from rich.table import Table
-from run import DATABASE, _admin_token, _count_people, _free_port, _machine, _start, _stop, _wait_ready
-
-from socius.core.db import libpq_conninfo
+from run import _admin_token, _count_people, _free_port, _start, _stop, _wait_ready, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -76,22 +74,7 @@ def main() -> int:
     console = Console(width=None if sys.stdout.isatty() else 130)
     data_dir = ROOT / "var" / "bench"
     started = time.perf_counter()
-    machine = _machine()
-    console.print(f"[bold]Socius SCIM benchmark[/bold] — {machine['cpus']} CPUs, {machine['memory_gib']} GiB, "
-                  f"load average {machine['load_average']}, Python {machine['python']}")
-
-    from socius.core.embedded import start_embedded_postgres
-    from socius.core.migrate import upgrade
-
-    url = start_embedded_postgres(data_dir, database=DATABASE)
-    upgrade(url)
-    conninfo = libpq_conninfo(url)
-    present = _count_people(conninfo)
-    if present < args.people:
-        from socius.demo.seed import seed_people
-
-        console.print(f"Seeding {args.people - present:,} people ({present:,} present)…")
-        seed_people(url, args.people - present, console)
+    machine, url, conninfo, _ = prepare(console, "Socius SCIM benchmark", data_dir, args.people)
     tokens = asyncio.run(_scim_sources(url))
     identities = _provision(console, conninfo, tokens)
     _admin_id, api_token = asyncio.run(_admin_token(url))

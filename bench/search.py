@@ -42,19 +42,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from run import (
-    DATABASE,
     SEARCHES,
     _admin_token,
     _count_people,
     _free_port,
-    _machine,
     _mark,
     _start,
     _stop,
     _wait_ready,
+    prepare,
 )
-
-from socius.core.db import libpq_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -81,26 +78,11 @@ def main() -> int:
     console = Console(width=None if sys.stdout.isatty() else 130)
     data_dir = args.data_dir.resolve()
     started = time.perf_counter()
-    machine = _machine()
-    console.print(f"[bold]Socius search benchmark[/bold] — {machine['cpus']} CPUs, {machine['memory_gib']} GiB, "
-                  f"load average {machine['load_average']}, Python {machine['python']}")
-
-    from socius.core.embedded import start_embedded_postgres
-    from socius.core.migrate import upgrade
-
-    url = start_embedded_postgres(data_dir, database=DATABASE)
-    upgrade(url)
-    conninfo = libpq_conninfo(url)
+    machine, url, conninfo, _ = prepare(console, "Socius search benchmark", data_dir, args.people)
     report: dict = {"machine": machine, "items": args.items, "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
                     "commit": _commit()}
     console.print(f"Code at {report['commit']}")
 
-    present = _count_people(conninfo)
-    if present < args.people:
-        from socius.demo.seed import seed_people
-
-        console.print(f"Seeding {args.people - present:,} people ({present:,} present)…")
-        seed_people(url, args.people - present, console)
     report["people"] = _count_people(conninfo)
     report["seed"] = _ensure_items(console, conninfo, args.items)
     admin_id, token = asyncio.run(_admin_token(url))
