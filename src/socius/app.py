@@ -85,14 +85,19 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.admin import web as admin_web
     from socius.directory import scim
     from socius.directory import web as directory_web
+    from socius.expertise import api as expertise_api
+    from socius.expertise import web as expertise_web
+    from socius.notifications import api as notifications_api
+    from socius.notifications import web as notifications_web
     from socius.people import api as people_api
     from socius.people import web as people_web
     from socius.search import api as search_api
     from socius.search import web as search_web
 
-    for module in (accounts_api, people_api, search_api):
+    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (accounts_web, people_web, admin_web, directory_web, search_web):
+    for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
+                   notifications_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
 
     photo_max_bytes: int = 5 * 1024 * 1024
+    # Tags one person may give in an hour (to themselves and others): enough for anyone, not for a spammer.
+    tag_rate_per_hour: int = 60
     default_locale: str = "zh_Hant"
     # Times are shown in the viewer's own time zone; this one for people who have not set theirs.
     default_time_zone: str = "Asia/Taipei"

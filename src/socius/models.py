@@ -4,9 +4,12 @@ from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
 from socius.admin.models import AuditEntry
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
+from socius.expertise.models import PersonTag, Tag, TagAssignment, TagSpelling, TagTerm, Team
+from socius.notifications.models import Notification
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 from socius.search.models import SearchOutbox
 
 __all__ = ["Account", "ApiToken", "AuditEntry", "Base", "DirectoryIdentity", "DirectoryReview", "DirectorySource",
-           "DirectorySync", "LoginFailure", "Person", "PersonFieldSource", "PersonNameKey", "PersonPhoto",
-           "SearchOutbox", "WebSession"]
+           "DirectorySync", "LoginFailure", "Notification", "Person", "PersonFieldSource", "PersonNameKey",
+           "PersonPhoto", "PersonTag", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
+           "WebSession"]

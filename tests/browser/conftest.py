@@ -31,6 +31,17 @@ def chromium_path() -> str:
     return path
 
 
+async def signed_in_page(playwright, base_url: str, username: str, password: str = "correct-horse-battery"):
+    """(browser, page): headless Chromium in English, signed in through the login form."""
+    browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    page = await (await browser.new_context(locale="en-US")).new_page()
+    await page.goto(base_url + "/login")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.get_by_role("button", name="Sign in").click()
+    return browser, page
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ from socius.people import service as people
 from socius.search import indexer, registry
 from socius.search.runtime import index_root
 from socius.search.tantivy_backend import TantivyBackend
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+from tests.browser.conftest import signed_in_page
 from tests.browser.test_walkthrough import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -37,12 +37,7 @@ async def _seed_and_index(url: str, settings) -> None:
 async def test_search_as_one_types_in_both_scripts(live_server):
     await _seed_and_index(live_server.database_url, live_server.server.config.app.state.settings)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = await (await browser.new_context(locale="en-US")).new_page()
-        await page.goto(live_server.url + "/login")
-        await page.fill("#username", "meiling")
-        await page.fill("#password", "correct-horse-battery")
-        await page.get_by_role("button", name="Sign in").click()
+        browser, page = await signed_in_page(p, live_server.url, "meiling")
 
         # The header box leads to the search page.
         await page.fill("#site-search-q", "zhang")

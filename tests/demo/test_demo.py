@@ -50,6 +50,17 @@ async def test_demo_company_is_created_once_and_its_logins_work(scratch_database
                 assert len(seen) == 2  # themselves and their host
             else:
                 assert len(seen) == 100
+            if role == "employee":
+                # Skills are found in Traditional, Simplified and English, each result with its evidence.
+                answers = []
+                for q in ("嵌入式韌體", "嵌入式韧体", "embedded firmware"):
+                    found = (await browser.get("/api/v1/experts", params={"q": q})).json()["items"]
+                    assert found and all(e["evidence"]["summary"] for e in found), q
+                    answers.append([e["person"]["id"] for e in found])
+                assert answers[0] == answers[1] == answers[2]
+                team = await browser.post("/api/v1/experts/team", json={"skills": ["招募", "預算規劃", "API 設計"]},
+                                          headers={"X-CSRF-Token": await csrf_from(browser, "/settings")})
+                assert team.status_code == 200 and team.json()["gaps"] == [], team.text
     await app.state.db.dispose()
 
 

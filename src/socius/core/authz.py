@@ -15,12 +15,15 @@ class Permission(enum.StrEnum):
     PEOPLE_ADMINISTER = "people:person:administer"    # roles, deactivation
     AUDIT_READ = "admin:audit:read"
     TOKEN_MANAGE_OWN = "accounts:token:manage_own"
+    EXPERTISE_READ = "expertise:experts:read"          # the expert finder, team builder, skills coverage
+    TAGS_ADMINISTER = "expertise:tag:administer"      # synonyms and merges
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GUEST: frozenset({Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN}),
     Role.MEMBER: frozenset(
-        {Permission.DIRECTORY_READ, Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN}
+        {Permission.DIRECTORY_READ, Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN,
+         Permission.EXPERTISE_READ}
     ),
     Role.ADMINISTRATOR: frozenset(Permission),
 }

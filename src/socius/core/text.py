@@ -143,6 +143,22 @@ def normalise(text: str) -> str:
     return text
 
 
+@cache
+def _to_taiwan_characters():
+    import opencc
+
+    return opencc.OpenCC("s2tw")
+
+
+def normalise_term(text: str) -> str:
+    """`normalise` for short terms (tags): Simplified characters are first written as Taiwan's Traditional ones,
+    so a Taiwan term typed in Simplified characters folds like the original (韧体 → 韌體 → 固件, 专案 → 專案 →
+    项目). Too slow for running text, where phrases typed that way are rare."""
+    if has_han(text):
+        text = _to_taiwan_characters().convert(text)
+    return normalise(text)
+
+
 @dataclass(frozen=True)
 class Analysed:
     """The terms of a text: `words` (dictionary words and stemmed Latin words, in order) and `bigrams`

@@ -16,9 +16,11 @@ from sqlalchemy import select
 
 from socius.accounts import service as accounts
 from socius.accounts.models import Account
+from socius.core import text
 from socius.core.db import Database
 from socius.demo import company, names
 from socius.demo.company import DEPARTMENTS, DOMAIN, EXECUTIVE, OFFICES, Department
+from socius.expertise import service as expertise
 from socius.people import service as people
 from socius.people.models import Role
 
@@ -60,10 +62,47 @@ async def ensure_demo(db: Database) -> list[tuple[str, str, str]]:
             draft.id = person.id
             if draft.login:
                 await accounts.create_account(session, person, draft.login[1], draft.login[2])
+        await seed_tags(session, drafts)
         for draft in drafts:
             if draft.former:
                 await people.deactivate(session, None, draft.id)
     return list(LOGINS)
+
+
+async def seed_tags(session, drafts: list[Draft]) -> None:
+    """Skills from each department's focus, given by people themselves and by colleagues in their own script
+    (Traditional in Taiwan and Hong Kong, Simplified in the mainland, English elsewhere). The English names are
+    made synonyms of the Chinese ones, so an English question finds the same experts."""
+    await expertise.import_tags(session, demo_tags(random.Random(SEED + 1), drafts))
+    for department in DEPARTMENTS:
+        for zh, en in department.focus:
+            tag = await expertise.resolve(session, expertise.tag_key(zh))
+            if tag is not None and await expertise.resolve(session, expertise.tag_key(en)) != tag:
+                await expertise.make_synonym(session, tag, en, expertise.tag_key(en))
+
+
+def demo_tags(rng: random.Random, drafts: list[Draft]) -> list[tuple[int, int, str]]:
+    """(tagger, person, label) rows: each employee knows one to three of their department's focus areas."""
+    staff = [d for d in drafts if d.department and d.department.focus and d.fields.get("role") != Role.GUEST]
+    by_department: dict[str, list[Draft]] = {}
+    for draft in staff:
+        by_department.setdefault(draft.department.name, []).append(draft)
+
+    def spelled(skill: tuple[str, str], who: Draft) -> str:
+        culture = OFFICES[who.office].culture
+        if culture in ("tw", "hk"):
+            return skill[0]
+        return text.fold(skill[0]) if culture == "cn" else skill[1]
+
+    rows = []
+    for draft in staff:
+        colleagues = [d for d in by_department[draft.department.name] if d is not draft]
+        for skill in rng.sample(draft.department.focus, k=min(len(draft.department.focus), rng.randint(1, 3))):
+            if rng.random() < 0.6:
+                rows.append((draft.id, draft.id, spelled(skill, draft)))
+            for colleague in rng.sample(colleagues, k=min(len(colleagues), rng.choice((0, 0, 1, 1, 2, 3, 5)))):
+                rows.append((colleague.id, draft.id, spelled(skill, colleague)))
+    return rows
 
 
 # --- the organisation ---------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from socius.core.errors import ValidationFailed
 from socius.core.i18n import N_
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render, static_url
+from socius.expertise.web import tags_panel_context
 from socius.people import service
 from socius.people.models import Person
 
@@ -71,8 +72,9 @@ async def profile(request: Request, db: Session, principal: Caller, person_id: i
     view = await service.view_profile(db, principal, person_id)
     chain = await service.reporting_chain(db, principal, view.person)
     reports = await service.direct_reports(db, principal, view.person)
+    tags = await tags_panel_context(db, principal, view.person)
     return render(request, "people/profile.html", {"view": view, "p": view.person, "chain": chain,
-                                                   "reports": reports})
+                                                   "reports": reports, **tags})
 
 
 @router.get("/people/{person_id}/edit")

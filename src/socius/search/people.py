@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.core.auth import Principal
 from socius.core.authz import Permission
 from socius.core.i18n import N_
+from socius.expertise.models import PersonTag, Tag
 from socius.people import service as people
 from socius.people.models import Person
 from socius.search.backend import Document
@@ -20,9 +21,10 @@ from socius.search.registry import ContentKind, SearchItem, register
 TEXT_FIELDS = ("department", "location", "about_md")
 
 
-def document_for(person: Person) -> Document:
+def document_for(person: Person, tags: list[str] | None = None) -> Document:
     """The person as the index holds them. Fields the person hides from guests go into `private`, which guests'
-    queries never match, so a guest cannot probe a hidden field by searching for it."""
+    queries never match, so a guest cannot probe a hidden field by searching for it. `tags`: their profile tags
+    (hidden ones left out), which anyone who may see the person sees too."""
     hidden = set(person.guest_hidden or ())
     public = [person.title or ""]
     private: list[str] = []
@@ -42,7 +44,7 @@ def document_for(person: Person) -> Document:
     title = " ".join(dict.fromkeys(n for n in (person.display_name, person.name_native, person.name_latin) if n))
     return Document(
         kind="person", id=person.id, title=title, body="\n".join(filter(None, public)),
-        private="\n".join(filter(None, private)), names=sorted(n for n in names if " " not in n),
+        private="\n".join(filter(None, private)), names=sorted(n for n in names if " " not in n), tags=tags or [],
         visibility=["members", f"p:{person.id}"], created_at=person.created_at, updated_at=person.updated_at,
         archived=person.deactivated_at is not None,
     )
@@ -51,7 +53,13 @@ def document_for(person: Person) -> Document:
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
     # populate_existing: the state now, even if this session loaded these people before the change.
     rows = await db.scalars(select(Person).where(Person.id.in_(ids)).execution_options(populate_existing=True))
-    return [document_for(p) for p in rows]
+    tags: dict[int, list[str]] = {}
+    for person_id, label in await db.execute(
+            select(PersonTag.person_id, Tag.label).join(Tag, Tag.id == PersonTag.tag_id)
+            .where(PersonTag.person_id.in_(ids), PersonTag.hidden.is_(False))
+            .order_by(PersonTag.person_id, PersonTag.strength.desc())):
+        tags.setdefault(person_id, []).append(label)
+    return [document_for(p, tags.get(p.id)) for p in rows]
 
 
 async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:

@@ -1,0 +1,1 @@
+"""Expertise: profile tags from oneself and colleagues, the expert finder, the team builder, skills coverage."""

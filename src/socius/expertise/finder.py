@@ -1,0 +1,362 @@
+"""Who knows about X: people ranked by weighted evidence, each result carrying the evidence that ranked it.
+
+For every skill asked about (a query may name several, separated by commas):
+- **tags**: the tag the skill folds to (預拌混凝土 = 预拌混凝土), its synonyms, tags naming a word of the query, and
+  tags containing the query; each holder's `person_tag.strength` (self tag, colleagues' tags and endorsements),
+  weighted by how well the tag matches and by how recent the last tag is. Read per tag from the index on
+  (tag, strength), filters applied inside, so a tag with 40,000 holders costs as much as one with 40.
+- **content**: the search index's top matches among the kinds modules registered as evidence (posts, answers,
+  ideas…), restricted to what the asker may see, aggregated per author.
+- **profile**: the person's title or "about me" mentions the skill (found through the search index).
+A person's score sums their skills, so someone who knows all of them ranks above someone who knows one. Being
+in the asker's department can add a small boost. Deactivated people never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.core import text as textkit
+from socius.core.auth import Principal
+from socius.core.authz import Permission, require
+from socius.core.db import one_of, utcnow
+from socius.core.errors import FieldError, ValidationFailed
+from socius.core.i18n import N_, gettext, ngettext
+from socius.expertise import service as tags
+from socius.expertise.models import PersonTag, Tag
+from socius.people import service as people
+from socius.people.models import Person, Role
+from socius.search import registry
+from socius.search.backend import Filters, QuerySpec, SearchBackend
+from socius.search.query import parse
+
+MAX_SKILLS = 12
+MAX_QUERY = 200
+AUDIENCES = ("all", "employees", "guests")
+# Strongest holders read per matching tag: more for the tag a skill names than for tags that merely match a word.
+PER_TAG = {"exact": 300, "word": 60, "contains": 60}
+CONTENT_HITS = 300  # top content matches aggregated per author, per skill
+PROFILE_HITS = 100
+RELATED_TAGS = 8
+# How much each kind of evidence weighs (a tag's strength is already 2 for a self tag, 1.5·log2(1+n) for n
+# colleagues): a tag that names a word of the query counts less than the exact tag, one that contains it less still.
+MATCH_WEIGHTS = {"exact": 1.0, "word": 0.6, "contains": 0.5}
+CONTENT_WEIGHT = 1.5
+PROFILE_WEIGHT = 1.0
+NEAR_BOOST = 1.15
+_SKILL_SPLIT = re.compile(r"[,，、;；\n]+")
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """A content kind that shows expertise. `singular`/`plural` are msgids taking %(num)d, e.g.
+    "wrote %(num)d post on it"; `weight` scales it (an accepted answer says more than a post)."""
+
+    kind: str
+    singular: str
+    plural: str
+    weight: float = 1.0
+
+
+EVIDENCE: dict[str, EvidenceKind] = {}
+
+
+def register_evidence(kind: EvidenceKind) -> EvidenceKind:
+    EVIDENCE[kind.kind] = kind
+    return kind
+
+
+@dataclass
+class ExpertQuery:
+    q: str = ""
+    location: str | None = None
+    department: str | None = None
+    language: str | None = None
+    audience: str = "all"
+    near: bool = False
+    limit: int = 20
+
+
+@dataclass
+class TagEvidence:
+    key: str
+    label: str
+    self_tagged: bool
+    colleagues: int
+    match: str  # exact | word | contains
+
+
+@dataclass
+class Evidence:
+    score: float = 0.0
+    tags: dict[str, TagEvidence] = field(default_factory=dict)
+    content: dict[str, int] = field(default_factory=dict)
+    profile: bool = False
+
+    def as_json(self) -> dict:
+        """What a saved team keeps, to show the evidence again in any reader's language."""
+        return {"tags": [[t.key, t.label, t.self_tagged, t.colleagues, t.match] for t in self.tags.values()],
+                "content": self.content, "profile": self.profile}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Evidence:
+        return cls(tags={t[0]: TagEvidence(*t) for t in data.get("tags", [])}, content=data.get("content", {}),
+                   profile=data.get("profile", False))
+
+    def lines(self) -> list[str]:
+        """The evidence in words, in the reader's language."""
+        out = []
+        for t in sorted(self.tags.values(), key=lambda t: (-t.colleagues, t.label)):
+            if t.colleagues and t.self_tagged:
+                out.append(ngettext("tagged “%(tag)s” by themselves and %(num)d colleague",
+                                    "tagged “%(tag)s” by themselves and %(num)d colleagues",
+                                    t.colleagues) % {"tag": t.label, "num": t.colleagues})
+            elif t.colleagues:
+                out.append(ngettext("tagged “%(tag)s” by %(num)d colleague", "tagged “%(tag)s” by %(num)d colleagues",
+                                    t.colleagues) % {"tag": t.label, "num": t.colleagues})
+            elif t.self_tagged:
+                out.append(gettext("tagged themselves “%(tag)s”") % {"tag": t.label})
+        for kind, count in sorted(self.content.items(), key=lambda kc: -kc[1]):
+            ev = EVIDENCE.get(kind)
+            if ev:
+                out.append(ngettext(ev.singular, ev.plural, count) % {"num": count})
+        if self.profile:
+            out.append(gettext("mentions it in their profile"))
+        return out
+
+
+@dataclass
+class Expert:
+    person: Person
+    score: float
+    evidence: Evidence
+    # Per skill asked about, for the team builder.
+    by_skill: dict[str, Evidence] = field(default_factory=dict)
+
+
+def split_skills(q: str) -> list[str]:
+    skills = []
+    for part in _SKILL_SPLIT.split(q[:MAX_QUERY * 4]):
+        part = " ".join(part.split())
+        if part and tags.tag_key(part) not in {tags.tag_key(s) for s in skills}:
+            skills.append(part[:MAX_QUERY])
+    return skills
+
+
+def validate(query: ExpertQuery, *, skills_field: str = "q") -> list[str]:
+    errors: list[FieldError] = []
+    skills = split_skills(query.q)
+    if len(query.q) > MAX_QUERY * 4:
+        errors.append(FieldError(skills_field, N_("must be at most {n} characters"), {"n": MAX_QUERY * 4}))
+    elif len(skills) > MAX_SKILLS:
+        errors.append(FieldError(skills_field, N_("may name at most {n} skills"), {"n": MAX_SKILLS}))
+    for name in ("q", "location", "department", "language"):
+        value = getattr(query, name)
+        if value and textkit.has_control_chars(value):
+            errors.append(FieldError(skills_field if name == "q" else name,
+                                     N_("must not contain control characters")))
+    if query.audience not in AUDIENCES:
+        errors.append(FieldError("audience", N_("must be one of {values}"), {"values": ", ".join(AUDIENCES)}))
+    if not 1 <= query.limit <= 100:
+        errors.append(FieldError("limit", N_("must be between 1 and {n}"), {"n": 100}))
+    if errors:
+        raise ValidationFailed(errors)
+    return skills
+
+
+def _person_filters(principal: Principal, query: ExpertQuery) -> list[ColumnElement[bool]]:
+    filters = [Person.deactivated_at.is_(None), people.readable_clause(principal)]
+    if query.location:
+        filters.append(Person.location == query.location)
+    if query.department:
+        filters.append(Person.department == query.department)
+    if query.language:
+        filters.append(Person.languages.contains([query.language]))
+    if query.audience == "employees":
+        filters.append(Person.role != Role.GUEST.value)
+    elif query.audience == "guests":
+        filters.append(Person.role == Role.GUEST.value)
+    return filters
+
+
+async def match_tags(db: AsyncSession, skill: str) -> dict[int, tuple[Tag, str]]:
+    """{tag id: (tag, how it matches)} for one skill: the tag itself (or what it is a synonym of), tags naming a
+    word of the skill, and the most held tags containing it."""
+    key = tags.tag_key(skill)
+    found: dict[int, tuple[Tag, str]] = {}
+    exact = await tags.resolve_many(db, [key])
+    for tag in exact.values():
+        found[tag.id] = (tag, "exact")
+    words = [w for w in dict.fromkeys(textkit.analyse(key, normalised=True).words + key.split())
+             if w != key and (len(w) >= 2 or textkit.has_han(w)) and w not in _STOPWORDS]
+    for tag in (await tags.resolve_many(db, words)).values():
+        found.setdefault(tag.id, (tag, "word"))
+    if len(key) >= 2:
+        containing = [s.key for s in await tags.autocomplete(db, key, limit=RELATED_TAGS)
+                      if s.key != key and key in s.key]
+        for tag in (await tags.resolve_many(db, containing)).values():
+            found.setdefault(tag.id, (tag, "contains"))
+    return found
+
+
+_STOPWORDS = frozenset({"and", "or", "the", "of", "in", "for", "with", "的", "和", "与"})
+
+
+def _recency(last_at: dt.datetime, now: dt.datetime) -> float:
+    """1 for a tag given today, falling towards 0.6 over a few years: old tags still count, newer ones more."""
+    years = max((now - last_at).days, 0) / 365
+    return 0.6 + 0.4 * 0.5 ** years
+
+
+async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tuple[Tag, str]]) -> list:
+    """The strongest holders of each matched tag among the people the filters allow: one statement."""
+    if not matched:
+        return []
+    ids = list(matched)
+    limits = [PER_TAG[how] for _tag, how in matched.values()]
+    wanted = func.unnest(cast(ids, ARRAY(BigInteger)), cast(limits, ARRAY(Integer))).table_valued(
+        "id", "n").render_derived(name="wanted")
+    strongest = (
+        select(PersonTag.person_id, PersonTag.tag_id, PersonTag.self_tagged, PersonTag.colleagues,
+               PersonTag.strength, PersonTag.last_at)
+        .join(Person, Person.id == PersonTag.person_id)
+        .where(PersonTag.tag_id == wanted.c.id, PersonTag.hidden.is_(False), *filters)
+        .order_by(PersonTag.strength.desc()).limit(wanted.c.n).lateral("strongest")
+    )
+    return (await db.execute(select(strongest).select_from(wanted).join(strongest, true()))).all()
+
+
+def _content_evidence(backend: SearchBackend, phrases: list[str], keys: frozenset[str], private_text: bool,
+                      kinds: list[str], limit: int) -> dict[int, dict[str, tuple[int, float]]]:
+    """{author: {kind: (matches, summed relative score)}} over the top matches of any of the phrases (a skill as
+    asked, and the name of the tag it means: "ready-mix concrete" also finds posts on 預拌混凝土)."""
+    if not kinds:
+        return {}
+    best: dict[tuple[str, int], tuple[int | None, float]] = {}
+    for phrase in phrases:
+        parsed = parse(phrase)
+        if parsed.empty:
+            continue
+        found = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=kinds),
+                                         visibility=keys, private_text=private_text, limit=limit, facets=False,
+                                         fuzzy_names=False, with_authors=True))
+        top = max((h.score for h in found.hits), default=0.0) or 1.0
+        for hit in found.hits:
+            relative = hit.score / top
+            if relative > best.get((hit.kind, hit.id), (None, 0.0))[1]:
+                best[(hit.kind, hit.id)] = (hit.author_id, relative)
+    by_author: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
+    for (kind, _id), (author, relative) in best.items():
+        if author is None:
+            continue
+        count, weight = by_author[author].get(kind, (0, 0.0))
+        by_author[author][kind] = (count + 1, weight + relative)
+    return by_author
+
+
+async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
+               skills: list[str], *, limit: int) -> list[Expert]:
+    """The best `limit` people for these skills (validated), with evidence per skill."""
+    filters = _person_filters(principal, query)
+    now = utcnow()
+    per_skill: dict[str, dict[int, Evidence]] = {}
+    matches = {skill: await match_tags(db, skill) for skill in skills}
+    every_tag = {tag_id: hit for found in matches.values() for tag_id, hit in found.items()}
+    rows = await _tag_evidence(db, filters, every_tag)
+    keys = await registry.principal_keys(db, principal) if backend is not None else frozenset()
+    for skill in skills:
+        evidence: dict[int, Evidence] = defaultdict(Evidence)
+        matched = matches[skill]
+        for row in rows:
+            if row.tag_id not in matched:
+                continue
+            tag, how = matched[row.tag_id]
+            ev = evidence[row.person_id]
+            ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
+            ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
+        if backend is not None:
+            phrases = list(dict.fromkeys([skill] + [tag.label for tag, how in matched.values() if how == "exact"]))
+            content = _content_evidence(backend, phrases, keys, not principal.is_guest, list(EVIDENCE),
+                                        CONTENT_HITS)
+            for author, kinds in content.items():
+                ev = evidence[author]
+                for kind, (count, weight) in kinds.items():
+                    ev.content[kind] = count
+                    ev.score += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+            for person_id in await _profile_mentions(db, backend, phrases, keys, not principal.is_guest):
+                evidence[person_id].profile = True
+                evidence[person_id].score += PROFILE_WEIGHT
+        per_skill[skill] = evidence
+
+    candidates = {p for evidence in per_skill.values() for p in evidence}
+    if not candidates:
+        return []
+    allowed = {p.id: p for p in await db.scalars(select(Person).where(one_of(Person.id, list(candidates)), *filters))}
+    near_department = await _asker_department(db, principal) if query.near else None
+    experts = []
+    for person_id, person in allowed.items():
+        by_skill = {s: per_skill[s][person_id] for s in skills if person_id in per_skill[s]}
+        total = merge_evidence(by_skill.values())
+        if near_department and person.department == near_department:
+            total.score *= NEAR_BOOST
+        experts.append(Expert(person=person, score=total.score, evidence=total, by_skill=by_skill))
+    experts.sort(key=lambda e: (-e.score, e.person.sort_key, e.person.id))
+    return experts[:limit]
+
+
+def merge_evidence(evidences) -> Evidence:
+    total = Evidence()
+    for ev in evidences:
+        total.score += ev.score
+        total.tags.update(ev.tags)
+        for kind, count in ev.content.items():
+            total.content[kind] = max(total.content.get(kind, 0), count)
+        total.profile = total.profile or ev.profile
+    return total
+
+
+async def _profile_mentions(db: AsyncSession, backend: SearchBackend, phrases: list[str], keys: frozenset[str],
+                            private_text: bool) -> list[int]:
+    """People whose title or "about me" contains one of the phrases (found by the index, confirmed on the text)."""
+    ids: set[int] = set()
+    for phrase in phrases:
+        parsed = parse(phrase)
+        if not parsed.empty:
+            found = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=["person"]),
+                                             visibility=keys, private_text=private_text, limit=PROFILE_HITS,
+                                             facets=False, fuzzy_names=False))
+            ids |= {h.id for h in found.hits}
+    if not ids:
+        return []
+    wanted = [tags.tag_key(p) for p in phrases]
+    rows = (await db.execute(select(Person.id, Person.title, Person.about_md, Person.guest_hidden)
+                             .where(one_of(Person.id, list(ids))))).all()
+    mentions = []
+    for r in rows:
+        about = r.about_md if private_text or "about_md" not in (r.guest_hidden or ()) else ""
+        said = tags.tag_key(f"{r.title or ''} {about or ''}")
+        if any(key in said for key in wanted):
+            mentions.append(r.id)
+    return mentions
+
+
+async def _asker_department(db: AsyncSession, principal: Principal) -> str | None:
+    return await db.scalar(select(Person.department).where(Person.id == principal.person_id))
+
+
+async def find_experts(db: AsyncSession, principal: Principal, backend: SearchBackend | None,
+                       query: ExpertQuery) -> list[Expert]:
+    """People who know about `query.q`, best first, each with the evidence that ranked them."""
+    require(principal, Permission.EXPERTISE_READ)
+    skills = validate(query)
+    if not skills:
+        return []
+    return await rank(db, principal, backend, query, skills, limit=query.limit)

@@ -1,0 +1,1 @@
+"""In-app notifications: what happened that concerns a person (tagged, later: mentions, replies, approvals)."""
