@@ -594,11 +594,11 @@ async def _store_dns(
     if not dns:
         return
     table = DirectoryIdentity.__table__
-    new = recordset(table, ["external_id", "raw"], [{"external_id": e, "raw": identity_raw(dn, departments)}
-                                                    for e, dn in dns.items()])
+    new = recordset(table, ("external_id", "raw"))
     await db.execute(update(table).where(table.c.source_id == source.id, table.c.external_id == new.c.external_id,
                                          ~table.c.raw.contains(new.c.raw))
-                     .values(raw=table.c.raw.op("||")(new.c.raw)))
+                     .values(raw=table.c.raw.op("||")(new.c.raw)),
+                     {"rows": [{"external_id": e, "raw": identity_raw(dn, departments)} for e, dn in dns.items()]})
 
 
 async def _store_photos(
