@@ -402,19 +402,21 @@ async def finish_sync(
 
 async def run_batch(
     db: AsyncSession, source: DirectorySource, records, *, dry_run: bool = False, full: bool = True,
-    failure: str | None = None, progress=None,
+    failure: str | None = None, progress=None, before_managers=None,
 ) -> DirectorySync:
     """Apply a batch of entries a page at a time (bulk.apply_page); the entries a page leaves to the careful path
     go through apply_record, each in its own savepoint: a bad entry is reported and the rest go on.
 
-    With dry_run the caller rolls the transaction back; the report says what would have changed.
+    `records` may be an async iterable (an LDAP sync applies pages as they are read); `before_managers`, an async
+    callable run after the last page, before managers are resolved. With dry_run the caller rolls the transaction
+    back; the report says what would have changed.
     """
     sync = await start_sync(db, source, dry_run=dry_run)
     counts: Counter = Counter()
     errors: list[dict] = []
     seen: set[str] = set()
     done = analyzed_at = 0
-    for page in _pages(records, bulk.PAGE_SIZE):
+    async for page in _pages(records, bulk.PAGE_SIZE):
         entries: list[Record] = []
         for item in page:
             if isinstance(item, dict) and "error" in item:  # the reader could not make a record of this entry
@@ -443,6 +445,8 @@ async def run_batch(
         if grown >= max(ANALYZE_AFTER, 2 * analyzed_at):
             await _refresh_statistics(db)
             analyzed_at = grown
+    if before_managers is not None:
+        await before_managers()
     counts["managers"] += await resolve_managers(db, source, errors=errors)  # and those set at creation
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
 
@@ -459,15 +463,22 @@ async def _refresh_statistics(db: AsyncSession) -> None:
         log.warning("directory.analyze_failed", error=type(error.orig).__name__)
 
 
-def _pages(items, size: int):
+async def _pages(items, size: int):
+    if not hasattr(items, "__aiter__"):
+        items = _as_async(items)
     page: list = []
-    for item in items:
+    async for item in items:
         page.append(item)
         if len(page) == size:
             yield page
             page = []
     if page:
         yield page
+
+
+async def _as_async(items):
+    for item in items:
+        yield item
 
 
 async def _apply_carefully(
