@@ -117,13 +117,16 @@ async def issue_scim_token(db: AsyncSession, source: DirectorySource) -> str:
     return raw
 
 
+_SOURCE_BY_TOKEN = select(DirectorySource).where(DirectorySource.token_hash == bindparam("digest"))
+
+
 async def source_for_token(db: AsyncSession, raw: str) -> DirectorySource | None:
     """The enabled SCIM source this bearer token belongs to. The lookup is by SHA-256 of a 256-bit secret, so it
     reveals nothing through timing; the final comparison is constant-time all the same."""
     import hmac
 
     digest = hashlib.sha256(raw.encode()).hexdigest()
-    source = await db.scalar(select(DirectorySource).where(DirectorySource.token_hash == digest))
+    source = await db.scalar(_SOURCE_BY_TOKEN, {"digest": digest})
     if source is None or not source.enabled or not hmac.compare_digest(source.token_hash or "", digest):
         return None
     return source
@@ -347,11 +350,15 @@ def source_identities(source: DirectorySource) -> Select[tuple[DirectoryIdentity
     return select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id)
 
 
+_SOURCE_IDENTITY = select(DirectoryIdentity).where(DirectoryIdentity.source_id == bindparam("source"),
+                                                  DirectoryIdentity.id == bindparam("id"))
+
+
 async def get_identity(db: AsyncSession, source: DirectorySource, identity_id: Any) -> DirectoryIdentity:
     """One identity of this source; another source's and a missing one raise the same NotFound."""
     if isinstance(identity_id, str):
         identity_id = int(identity_id) if identity_id.isascii() and identity_id.isdigit() else None
-    identity = await db.scalar(source_identities(source).where(DirectoryIdentity.id == identity_id)) \
+    identity = await db.scalar(_SOURCE_IDENTITY, {"source": source.id, "id": identity_id}) \
         if people._is_id(identity_id) else None
     if identity is None:
         raise NotFound()
