@@ -368,7 +368,7 @@ def _user_response(identity: Any, request: Request, context: Context, status: in
     return scim_response(user.model_dump(scim_ctx=context, response_parameters=parameters), status, headers)
 
 
-def _deleted(identity: DirectoryIdentity) -> bool:
+def _deleted(identity: Any) -> bool:
     return bool(identity.raw.get("deleted"))
 
 
@@ -419,8 +419,7 @@ def _field_errors(error: ValidationFailed) -> str:
     return "; ".join(f"{e.field} {e.reason.format(**e.params)}" for e in error.errors)
 
 
-async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_id: str,
-                identity: DirectoryIdentity | None) -> Any:
+async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_id: str, identity: Any) -> Any:
     """Hand the user to the merge engine, which keeps the resource as sent with the identity; returns the identity
     as stored (service.STORED_COLUMNS)."""
     # What the engine is about to change, as it was: the session's copy of the identity is stale afterwards.
@@ -471,7 +470,7 @@ async def _update_identity(db: AsyncSession, identity_id: int, **values: Any) ->
 
 # One query, two indexes: the entry with this externalId (perhaps deleted, to provision again) and any live user
 # already holding the userName.
-_EXTERNAL_ID_OR_USER_NAME = select(DirectoryIdentity).where(
+_EXTERNAL_ID_OR_USER_NAME = select(*(DirectoryIdentity.__table__.c[c] for c in service.STORED_COLUMNS)).where(
     DirectoryIdentity.source_id == bindparam("source"),
     or_(DirectoryIdentity.external_id == bindparam("external_id"),
         and_(func.lower(bindparam("user_name", type_=Text)) == SCIM_USER_NAME, _not_deleted()))).limit(2)
@@ -485,8 +484,8 @@ async def create_user(request: Request, source: DirectorySource = Depends(callin
     external_id = (user.external_id or user.user_name or "").strip()
     if not external_id:
         raise InvalidValueException(detail="userName is required.")
-    found = list(await db.scalars(_EXTERNAL_ID_OR_USER_NAME, {"source": source.id, "external_id": external_id,
-                                                               "user_name": user.user_name}))
+    found = (await db.execute(_EXTERNAL_ID_OR_USER_NAME, {"source": source.id, "external_id": external_id,
+                                                          "user_name": user.user_name})).all()
     existing = next((i for i in found if i.external_id == external_id), None)
     if existing is not None and not _deleted(existing):
         raise UniquenessException(detail=f"A user with externalId {external_id!r} already exists.")
