@@ -155,7 +155,7 @@ async def test_pages_decide_what_entries_one_by_one_decide(db, make_person, monk
     assert persons["HR:h2"]["manager_id"] == "HR:h1"
 
 
-@pytest.mark.parametrize("failing", ["_store_identities", "_write"])
+@pytest.mark.parametrize("failing", ["_store_identities", "write"])
 async def test_a_page_whose_statement_fails_is_applied_entry_by_entry(db, make_person, monkeypatch, failing):
     real = getattr(bulk, failing)
 

@@ -147,7 +147,7 @@ async def test_two_directories_feed_one_person_per_human(database, settings, dir
     await add_sources(database, settings, dirs)
 
     ticks = []
-    corp = await ldap.sync_source(database, settings, "corp", progress=lambda done, total=None: ticks.append(total))
+    corp = await ldap.sync_source(database, settings, "corp", progress=lambda done, total=None: ticks.append(done))
     assert corp.status == SyncStatus.SUCCEEDED, corp.note
     assert corp.counts["added"] == 4 and corp.seen == 5
     assert [e["entry"] for e in corp.errors] == ["frank"] and corp.errors[0]["field"] == "email"
@@ -169,6 +169,23 @@ async def test_two_directories_feed_one_person_per_human(database, settings, dir
     # Managers by DN, in each directory: Carol → Alice → Bob (corp), Dave → Alice (AD).
     assert (carol.manager_id, alice.manager_id, dave.manager_id) == (alice.id, bob.id, alice.id)
     assert dave.department == "Sales"
+
+
+async def test_a_manager_read_after_their_reports_is_resolved(database, settings, dirs):
+    # Pages are applied as they are read (two entries a page here): Ann and Bo name Kim, whose entry comes later.
+    dirs.add_corp("ann", "Ann Lee", mail="ann@example.com", manager="kim")
+    dirs.add_corp("bo", "Bo Chan", mail="bo@example.com", manager="kim")
+    dirs.add_corp("cy", "Cy Yu", mail="cy@example.com", manager="ann")
+    dirs.add_corp("kim", "Kim Ng", mail="kim@example.com")
+    await add_sources(database, settings, dirs)
+    first = await ldap.sync_source(database, settings, "corp")
+    assert first.status == SyncStatus.SUCCEEDED, first.note
+    assert first.counts == {"added": 4, "managers": 3}
+    kim, ann = await person_by_email(database, "kim@example.com"), await person_by_email(database, "ann@example.com")
+    assert (ann.manager_id, (await person_by_email(database, "bo@example.com")).manager_id) == (kim.id, kim.id)
+    assert (await person_by_email(database, "cy@example.com")).manager_id == ann.id
+    again = await ldap.sync_source(database, settings, "corp")
+    assert again.counts == {"unchanged": 4, "managers": 0}
 
 
 async def test_a_person_stays_while_any_directory_lists_them(database, settings, dirs):
@@ -275,7 +292,8 @@ def test_entries_map_to_records_with_row_level_errors():
         ldap.Entry("uid=d,dc=x", {"uid": [b"d"], "cn": [b"\xff\xfe"]}),
         ldap.Entry("uid=a2,dc=x", {"uid": [b"a"], "cn": [b"Again"]}),
     ]
-    records, dns = ldap.to_records(entries, settings)
+    converter = ldap.Converter(settings)
+    records, dns = converter.convert(entries), converter.dns
     good = [r for r in records if isinstance(r, service.Record)]
     errors = [r["error"] for r in records if isinstance(r, dict)]
     assert [(r.external_id, r.manager_external_id) for r in good] == [("a", "b"), ("b", None)]

@@ -147,6 +147,33 @@ async def test_create_then_get(scim, db):
     assert "emails" not in without and "userName" in without
 
 
+async def test_what_a_write_answers_is_what_a_read_answers(scim):
+    # Writes answer with the resource as the client sent it (not read back): it must be what a GET returns.
+    boss = await create(scim, user_name="boss@example.com")
+    payload = user_payload(password="Okta-sends-one-1", phoneNumbers=[{"type": "work", "value": "+886 2 1234 5678"}])
+    payload["name"]["formatted"] = "Ms. Barbara J Jensen"
+    payload[ENTERPRISE]["manager"] = boss["id"]
+    created = await scim.post("/scim/v2/Users", json=payload)
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+
+    async def answers_as_read(response, version: int) -> dict:
+        assert response.status_code in (200, 201), response.text
+        read = await scim.get(f"/scim/v2/Users/{user_id}")
+        assert read.json() == response.json()
+        assert read.headers["etag"] == response.headers["etag"] == f'W/"{version}"'
+        assert "password" not in response.json()
+        return read.json()
+
+    await answers_as_read(created, 1)
+    await answers_as_read(await scim.put(f"/scim/v2/Users/{user_id}", json={**payload, "title": "Principal Engineer"}),
+                          2)
+    body = await answers_as_read(await scim.patch(f"/scim/v2/Users/{user_id}", json={
+        "schemas": [PATCH], "Operations": [{"op": "Replace", "path": "displayName", "value": "Babs"}]}), 3)
+    assert (body["displayName"], body["title"], body[ENTERPRISE]["manager"]["value"]) == \
+        ("Babs", "Principal Engineer", boss["id"])
+
+
 async def test_plain_json_is_accepted_and_other_content_types_are_not(scim):
     response = await scim.post("/scim/v2/Users", json=user_payload(), headers={"Content-Type": "application/json"})
     assert response.status_code == 201

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from socius.admin.models import AuditEntry
 from socius.core.auth import Principal
 from socius.core.authz import Permission, require
-from socius.core.db import copy_rows
+from socius.core.db import write_rows
 from socius.core.pagination import Page, decode_cursor, encode_cursor
 
 
@@ -44,13 +44,13 @@ async def record(
 async def record_many(db: AsyncSession, entries: list[dict[str, Any]]) -> None:
     """Entries by the system (no actor), written in one statement: a directory sync changes thousands of people.
     Each dict holds `action`, `object_type`, `object_id` and optionally `old` and `new`."""
-    if not entries:
-        return
-    await copy_rows(db, AuditEntry.__table__, [
-        {"action": e["action"], "object_type": e["object_type"], "object_id": str(e["object_id"]),
-         "old": _jsonable(e.get("old")), "new": _jsonable(e.get("new"))}
-        for e in entries
-    ])
+    await write_rows(db, AuditEntry.__table__, entry_rows(entries))
+
+
+def entry_rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit_entry rows of `record_many`'s entries, for a caller that writes them with other rows."""
+    return [{"action": e["action"], "object_type": e["object_type"], "object_id": str(e["object_id"]),
+             "old": _jsonable(e.get("old")), "new": _jsonable(e.get("new"))} for e in entries]
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ sees success for a write that did not commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,13 +52,16 @@ def one_of(column: Any, values: Any) -> ColumnElement[bool]:
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
-def recordset(table: Table, columns: list[str], rows: list[dict[str, Any]]) -> TableValuedAlias:
-    """Many rows as one JSONB parameter, read back as a table typed like `table`'s columns (jsonb_to_recordset).
+@functools.lru_cache(maxsize=512)
+def recordset(table: Table, columns: tuple[str, ...], name: str = "rows") -> TableValuedAlias:
+    """Many rows as one JSONB parameter `name`, read back as a table typed like `table`'s columns
+    (jsonb_to_recordset). Pass the rows when executing: `db.execute(stmt, {name: rows})`.
 
     For bulk writes: `INSERT … SELECT` or `UPDATE … FROM` this is one statement for thousands of rows, where an
-    executemany sends one statement a row. Values must be JSON-serialisable (ids, text, lists, dicts)."""
-    return (func.jsonb_to_recordset(bindparam(None, rows, type_=JSONB))
-            .table_valued(*(column(name, table.c[name].type) for name in columns))
+    executemany sends one statement a row. Values must be JSON-serialisable (ids, text, lists, dicts). Built once
+    per (table, columns): building the statement costs more than running it for a few rows."""
+    return (func.jsonb_to_recordset(bindparam(name, type_=JSONB))
+            .table_valued(*(column(c, table.c[c].type) for c in columns))
             .render_derived(with_types=True))
 
 
@@ -79,11 +83,47 @@ async def copy_rows(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) 
                                   for c, j in zip(columns, wrap, strict=True)])
 
 
-def insert_rows(table: Table, rows: list[dict[str, Any]]) -> Insert:
-    """`INSERT INTO table … SELECT` from a recordset of `rows` (all with the same keys); add ON CONFLICT at will."""
-    columns = list(rows[0])
-    source = recordset(table, columns, rows)
-    return _insert(table).from_select(columns, _select(*(source.c[name] for name in columns)))
+# Below this many rows one INSERT beats COPY, which costs two round trips.
+COPY_FROM = 50
+
+
+async def write_rows(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """New rows (all with the same keys) in one go: COPY for many, one INSERT for a few."""
+    if len(rows) >= COPY_FROM:
+        await copy_rows(db, table, rows)
+    elif rows:
+        await db.execute(insert_rows(table, tuple(rows[0])), {"rows": rows})
+
+
+@functools.lru_cache(maxsize=512)
+def insert_rows(table: Table, columns: tuple[str, ...], name: str = "rows") -> Insert:
+    """`INSERT INTO table … SELECT` from the recordset parameter `name` (rows with these keys); add ON CONFLICT at
+    will. Built once per (table, columns)."""
+    source = recordset(table, columns, name)
+    return _insert(table).from_select(list(columns), _select(*(source.c[c] for c in columns)))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_together(shape: tuple[tuple[Table, tuple[str, ...]], ...], returning: tuple[str, ...]) -> Insert:
+    *first, (last_table, last_columns) = shape
+    stmt = insert_rows(last_table, last_columns, f"rows{len(first)}")
+    if returning:
+        stmt = stmt.returning(*(last_table.c[c] for c in returning))
+    return stmt.add_cte(*(insert_rows(table, columns, f"rows{i}").cte(f"insert_{i}")
+                          for i, (table, columns) in enumerate(first)), nest_here=True)
+
+
+async def insert_together(
+    db: AsyncSession, parts: list[tuple[Table, list[dict[str, Any]]]], returning: tuple[str, ...] = ()
+) -> list[Any]:
+    """New rows of several tables in one statement, one round trip: each table's rows (all with the same keys) as
+    one parameter, in data-modifying CTEs. Foreign keys are checked at the end of the statement, so a row and the
+    rows pointing at it may go in together. Returns the `returning` columns of the last table's rows."""
+    parts = [(table, rows) for table, rows in parts if rows]
+    shape = tuple((table, tuple(rows[0])) for table, rows in parts)
+    result = await db.execute(_insert_together(shape, returning),
+                              {f"rows{i}": rows for i, (_, rows) in enumerate(parts)})
+    return list(result.all()) if returning else []
 
 
 class Timestamped:

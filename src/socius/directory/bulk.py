@@ -12,18 +12,22 @@ for `service.apply_record`, one entry at a time, and the caller runs the whole p
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select, union, update
+from sqlalchemy import any_, bindparam, func, select, union, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from socius.admin import service as audit
+from socius.admin.models import AuditEntry
 from socius.core import text
-from socius.core.db import copy_rows, insert_rows, one_of, recordset
+from socius.core.db import insert_rows, one_of, recordset, write_rows
+from socius.core.errors import FieldError
 from socius.directory.models import DirectoryIdentity, DirectorySource, DirectorySync
 from socius.directory.rules import LINKABLE, Record, lookup_key, refusal
 from socius.people import service as people
@@ -33,6 +37,8 @@ PAGE_SIZE = 500
 NAME_FIELDS = {"display_name", "name_native", "name_latin", "email"}
 PERSON = Person.__table__
 IDENTITY = DirectoryIdentity.__table__
+NAME_KEY = PersonNameKey.__table__
+PROVENANCE = PersonFieldSource.__table__
 
 
 @dataclass
@@ -43,16 +49,17 @@ class PageResult:
 
 
 @dataclass
-class _Write:
+class Change:
     """One person's changes from one entry: profile fields, provenance, and the audit entry."""
 
     person_id: int
     changes: dict[str, Any]
     old: dict[str, Any]
     provenance: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)  # field → why it is not written
 
 
-class _Claims:
+class Claims:
     """E-mails and employee numbers: who holds each in the database, and which this page has claimed already."""
 
     def __init__(self, holders: list[Any]) -> None:
@@ -108,20 +115,21 @@ async def apply_page(
         else:
             changed.append((record, identity))
 
-    claims = _Claims(await holders(db, [*new, *(record for record, _ in changed)]))
+    claims = Claims(await holders(db, [*new, *(record for record, _ in changed)]))
     merges, creates = await _sort_new(db, source, new, claims, result)
 
     persons = await _persons(db, [i.person_id for _, i in changed] + [pid for _, pid in merges])
     provenance = await _provenance(db, list(persons))
     precedence = dict((await db.execute(select(DirectorySource.id, DirectorySource.precedence))).all())
 
-    def decide(record: Record, person_id: int) -> _Write:
-        return _decide(source, record, persons[person_id], provenance.get(person_id, {}), precedence, claims, result)
+    def decide_for(record: Record, person_id: int) -> Change:
+        return decide(source, record, persons[person_id], provenance.get(person_id, {}), precedence, claims,
+                      result.errors)
 
-    updates = [decide(record, identity.person_id) for record, identity in changed]
-    links = [decide(record, person_id) for record, person_id in merges]
+    updates = [decide_for(record, identity.person_id) for record, identity in changed]
+    links = [decide_for(record, person_id) for record, person_id in merges]
     created = await _create(db, source, creates, result)
-    await _write(db, source, updates + links)
+    await write(db, source, updates + links)
     await _store_identities(db, source, sync, unchanged, changed, [*merges, *created])
 
     result.counts["unchanged"] += len(unchanged) + sum(not w.changes for w in updates)
@@ -131,27 +139,31 @@ async def apply_page(
     await audit.record_many(db, [{"action": "directory.link", "object_type": "person", "object_id": person_id,
                                   "new": {"source": source.name, "external_id": record.external_id}}
                                  for record, person_id in merges])
-    _forget(db, {w.person_id for w in updates + links}, {i.id for _, i in changed})
+    forget(db, {w.person_id for w in updates + links if w.changes}, {i.id for _, i in changed})
     return result
 
 
+_HOLDER_COLUMNS = (Person.id, Person.email, Person.employee_number, Person.role)
+_HOLDERS = union(*(select(*_HOLDER_COLUMNS).where(
+    getattr(Person, a) == any_(bindparam(a, type_=ARRAY(getattr(Person, a).type)))) for a in LINKABLE))
+
+
 async def holders(db: AsyncSession, records) -> list[Any]:
-    """The people holding any e-mail or employee number these entries give."""
+    """The people holding any e-mail or employee number these entries give (each looked up by its own unique
+    index, in one statement built once)."""
     keys: dict[str, set[str]] = {a: set() for a in LINKABLE}
     for record in records:
         for attribute in LINKABLE:
             key = lookup_key(attribute, record.values.get(attribute))
             if key is not None:
                 keys[attribute].add(key)
-    columns = (Person.id, Person.email, Person.employee_number, Person.role)
-    lookups = [select(*columns).where(one_of(getattr(Person, a), keys[a])) for a in LINKABLE if keys[a]]
-    if not lookups:
+    if not any(keys.values()):
         return []
-    return list((await db.execute(union(*lookups))).all())  # each by its own unique index
+    return list((await db.execute(_HOLDERS, {a: list(v) for a, v in keys.items()})).all())
 
 
 async def _sort_new(
-    db: AsyncSession, source: DirectorySource, new: list[Record], claims: _Claims, result: PageResult
+    db: AsyncSession, source: DirectorySource, new: list[Record], claims: Claims, result: PageResult
 ) -> tuple[list[tuple[Record, int]], list[Record]]:
     """New entries: linked to one person by an attribute the source vouches for (merges), new people (creates),
     or — several candidates, an administrator, a person already linked, a value someone holds — careful."""
@@ -201,22 +213,26 @@ async def _provenance(db: AsyncSession, person_ids: list[int], fields: list[str]
     return out
 
 
-def _decide(
+def decide(
     source: DirectorySource, record: Record, person: Any, owners: dict[str, Any], precedence: dict[int, int],
-    claims: _Claims, result: PageResult,
-) -> _Write:
-    """What this entry may change on this person (the rules of service._write_fields)."""
+    claims: Claims, errors: list[dict],
+) -> Change:
+    """What this entry may change on this person: the fields the rules let this source write, validated; an
+    invalid value is reported in `errors` and left out."""
     wanted: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
     for name, value in record.source_values().items():
-        if refusal(source.id, source.precedence, owners.get(name), precedence):
-            continue
-        if name in LINKABLE and value and not claims.free_for(name, value, person.id):
-            continue
-        wanted[name] = value
-    cleaned, errors = people.clean_fields(wanted)
-    for error in errors:
+        if why := refusal(source.id, source.precedence, owners.get(name), precedence):
+            skipped[name] = why
+        elif name in LINKABLE and value and not claims.free_for(name, value, person.id):
+            skipped[name] = f"{name}_taken"
+        else:
+            wanted[name] = value
+    cleaned, invalid = people.clean_fields(wanted)
+    for error in invalid:
         wanted.pop(error.field, None)
-        result.errors.append({"entry": record.external_id, "field": error.field, "reason": "invalid value"})
+        skipped[error.field] = "invalid"
+        errors.append({"entry": record.external_id, "field": error.field, "reason": "invalid value"})
     changes = {k: v for k, v in cleaned.items() if getattr(person, k) != v}
     for attribute in LINKABLE:
         if changes.get(attribute):
@@ -224,52 +240,72 @@ def _decide(
     if changes.keys() & {"display_name", "name_native", "name_latin"}:
         merged = {f: changes.get(f, getattr(person, f)) for f in ("display_name", "name_latin", "name_native")}
         changes["sort_key"] = text.sort_key_for(merged["display_name"], merged["name_latin"], merged["name_native"])
-    return _Write(person.id, changes, {k: getattr(person, k) for k in changes}, list(wanted))
+    return Change(person.id, changes, {k: getattr(person, k) for k in changes}, list(wanted), skipped)
 
 
 async def _create(
     db: AsyncSession, source: DirectorySource, records: list[Record], result: PageResult
 ) -> list[tuple[Record, int]]:
     """New people, one statement a table. An entry with an invalid field is reported and not created."""
-    rows: list[dict[str, Any]] = []
-    kept: list[tuple[Record, dict[str, Any]]] = []
+    kept: list[tuple[Record, dict[str, Any], dict[str, Any]]] = []
     for record in records:
         values = record.source_values()
-        values.setdefault("display_name", values.get("name_latin") or values.get("name_native") or record.external_id)
-        cleaned, errors = people.clean_fields({**values, "guest_hidden": people._default_guest_hidden()})
+        row, cleaned, errors = new_person_row(record, values)
         if errors:
             result.counts["errors"] += 1
             result.errors.extend({"entry": record.external_id, **e.render()} for e in errors)
             continue
-        row = {**_NEW_PERSON, **cleaned}
-        row["sort_key"] = text.sort_key_for(row["display_name"], row["name_latin"], row["name_native"])
-        rows.append(row)
-        kept.append((record, cleaned))
-    if not rows:
+        kept.append((record, row, cleaned))
+    if not kept:
         return []
     # A manager this source listed before this page is set now, not in resolve_managers' second pass: a new
     # person has no reports, so no cycle can close, and only a guest is refused (resolve_managers reports it).
-    bosses = await _existing_managers(db, source, {r.manager_external_id for r, _ in kept} - {None})
-    for (record, cleaned), row in zip(kept, rows, strict=True):
+    bosses = await _existing_managers(db, source, {r.manager_external_id for r, _, _ in kept} - {None})
+    for record, row, cleaned in kept:
         if record.manager_external_id in bosses:
             row["manager_id"] = cleaned["manager_id"] = bosses[record.manager_external_id]
             result.counts["managers"] += 1
-    # Ids drawn first, so each entry knows its person without relying on the order RETURNING gives rows back.
-    sequence = func.pg_get_serial_sequence("person", "id")
-    ids = list(await db.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
-    for pid, row in zip(ids, rows, strict=True):
-        row["id"] = pid
-    await copy_rows(db, PERSON, rows)
-    await _store_name_keys(db, [(pid, row) for pid, row in zip(ids, rows, strict=True)])
-    await copy_rows(db, PersonFieldSource.__table__, [
-        {"person_id": pid, "field": name, "source_id": source.id}
-        for pid, (record, cleaned) in zip(ids, kept, strict=True)
-        for name in dict.fromkeys(["display_name", *record.source_values(), *(["manager_id"] if "manager_id" in
-                                                                             cleaned else [])])])
-    await audit.record_many(db, [{"action": "person.create", "object_type": "person", "object_id": pid,
-                                  "new": people._auditable(cleaned)}
-                                 for pid, (_, cleaned) in zip(ids, kept, strict=True)])
-    return [(record, pid) for pid, (record, _) in zip(ids, kept, strict=True)]
+    ids = await new_person_ids(db, len(kept))
+    for table, rows in new_people_rows(source, [(pid, *new) for pid, new in zip(ids, kept, strict=True)]):
+        await write_rows(db, table, rows)
+    return [(record, pid) for pid, (record, _, _) in zip(ids, kept, strict=True)]
+
+
+def new_person_row(record: Record, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[FieldError]]:
+    """A new person's row from an entry's values (all of them, or those the rules let it set), the validated
+    values, and what is wrong with them."""
+    values.setdefault("display_name", values.get("name_latin") or values.get("name_native") or record.external_id)
+    cleaned, errors = people.clean_fields({**values, "guest_hidden": people._default_guest_hidden()})
+    row = {**_NEW_PERSON, **cleaned}
+    if not errors:
+        row["sort_key"] = text.sort_key_for(row["display_name"], row["name_latin"], row["name_native"])
+    return row, cleaned, errors
+
+
+_NEW_PERSON_IDS = select(func.nextval(func.pg_get_serial_sequence("person", "id"))).select_from(
+    func.generate_series(1, bindparam("n")))
+
+
+async def new_person_ids(db: AsyncSession, n: int) -> list[int]:
+    """Ids drawn first, so each entry knows its person without relying on the order RETURNING gives rows back."""
+    return list(await db.scalars(_NEW_PERSON_IDS, {"n": n}))
+
+
+def new_people_rows(
+    source: DirectorySource, new: list[tuple[int, Record, dict[str, Any], dict[str, Any]]]
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """The rows that make new people — (id, entry, person row, validated values) each — as (table, rows): the
+    person, their name keys, each field's provenance, the audit entry. Rows pointing at a person come after it."""
+    persons = [{**row, "id": pid} for pid, _, row, _ in new]
+    return [
+        (PERSON, persons),
+        (NAME_KEY, _name_key_rows([(row["id"], row) for row in persons])),
+        (PROVENANCE, [{"person_id": pid, "field": name, "source_id": source.id}
+                      for pid, _, _, cleaned in new for name in cleaned if name != "guest_hidden"]),
+        (AuditEntry.__table__, audit.entry_rows([
+            {"action": "person.create", "object_type": "person", "object_id": pid, "new": people._auditable(cleaned)}
+            for pid, _, _, cleaned in new])),
+    ]
 
 
 # A new person's columns before the entry's values: every row of one INSERT has the same keys.
@@ -287,20 +323,20 @@ async def _existing_managers(db: AsyncSession, source: DirectorySource, external
                PERSON.c.role != Role.GUEST.value))).all())
 
 
-async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]) -> None:
+async def write(db: AsyncSession, source: DirectorySource, writes: list[Change]) -> None:
     """Profile changes (one statement for each set of changed columns), name keys, provenance and audit."""
-    groups: dict[frozenset[str], list[_Write]] = {}
-    for write in writes:
-        if write.changes:
-            groups.setdefault(frozenset(write.changes), []).append(write)
+    groups: dict[frozenset[str], list[Change]] = {}
+    for w in writes:
+        if w.changes:
+            groups.setdefault(frozenset(w.changes), []).append(w)
     for columns, members in groups.items():
-        new = recordset(PERSON, ["id", *columns], [{"id": w.person_id, **w.changes} for w in members])
-        await db.execute(update(PERSON).where(PERSON.c.id == new.c.id).values(
-            {c: new.c[c] for c in columns} | {"version": PERSON.c.version + 1}))
+        names = ("id", *sorted(columns))
+        await db.execute(_update_people(names), {"rows": [{"id": w.person_id, **w.changes} for w in members]})
     renamed = [w for w in writes if w.changes.keys() & NAME_FIELDS]
     if renamed:
         current = await _persons(db, [w.person_id for w in renamed])
-        await _store_name_keys(db, [(pid, row._mapping) for pid, row in current.items()], replace=True)
+        await db.execute(NAME_KEY.delete().where(one_of(NAME_KEY.c.person_id, list(current))))
+        await write_rows(db, NAME_KEY, _name_key_rows([(pid, row._mapping) for pid, row in current.items()]))
     await set_provenance(db, source.id, [(w.person_id, w.provenance) for w in writes if w.provenance])
     await audit.record_many(db, [
         {"action": "person.sync", "object_type": "person", "object_id": w.person_id,
@@ -310,27 +346,34 @@ async def _write(db: AsyncSession, source: DirectorySource, writes: list[_Write]
     ])
 
 
-async def _store_name_keys(db: AsyncSession, people_rows: list[tuple[int, Any]], *, replace: bool = False) -> None:
-    if replace and people_rows:
-        await db.execute(PersonNameKey.__table__.delete().where(
-            one_of(PersonNameKey.person_id, [pid for pid, _ in people_rows])))
-    rows = [{"person_id": pid, "key": key, "sort_key": values["sort_key"]}
+@functools.lru_cache(maxsize=256)
+def _update_people(columns: tuple[str, ...]):
+    """UPDATE person from a recordset of (id, these columns): built once for each set of columns."""
+    new = recordset(PERSON, columns)
+    return update(PERSON).where(PERSON.c.id == new.c.id).values(
+        {c: new.c[c] for c in columns if c != "id"} | {"version": PERSON.c.version + 1})
+
+
+def _name_key_rows(people_rows: list[tuple[int, Any]]) -> list[dict[str, Any]]:
+    return [{"person_id": pid, "key": key, "sort_key": values["sort_key"]}
             for pid, values in people_rows
             for key in sorted(people.name_keys(SimpleNamespace(**{f: values[f] for f in NAME_FIELDS})))]
-    await copy_rows(db, PersonNameKey.__table__, rows)
+
+
+_PROVENANCE_COLUMNS = ("person_id", "field", "source_id")
+_insert_provenance = insert_rows(PROVENANCE, _PROVENANCE_COLUMNS)
+_UPSERT_PROVENANCE = _insert_provenance.on_conflict_do_update(
+    index_elements=["person_id", "field"],
+    set_={"source_id": _insert_provenance.excluded.source_id, "updated_at": func.now()},
+)
 
 
 async def set_provenance(db: AsyncSession, source_id: int, fields: list[tuple[int, list[str]]]) -> None:
     # One row a (person, field): ON CONFLICT may not touch a row twice in one statement.
     rows = list({(pid, f): {"person_id": pid, "field": f, "source_id": source_id}
                  for pid, names in fields for f in names}.values())
-    if not rows:
-        return
-    stmt = insert_rows(PersonFieldSource.__table__, rows)
-    await db.execute(stmt.on_conflict_do_update(
-        index_elements=["person_id", "field"],
-        set_={"source_id": stmt.excluded.source_id, "updated_at": stmt.excluded.updated_at},
-    ))
+    if rows:
+        await db.execute(_UPSERT_PROVENANCE, {"rows": rows})
 
 
 async def _store_identities(
@@ -341,28 +384,32 @@ async def _store_identities(
         await db.execute(update(IDENTITY).where(one_of(IDENTITY.c.id, unchanged))
                          .values(last_sync_id=sync.id, updated_at=IDENTITY.c.updated_at))
     if changed:
-        # The identity's version is its SCIM ETag and changes with what the source says, written or not.
-        said = recordset(IDENTITY, ["id", "values", "manager_external_id"], [
+        await db.execute(_UPDATE_IDENTITIES, {"sync": sync.id, "rows": [
             {"id": identity.id, "values": record.source_values(), "manager_external_id": record.manager_external_id}
-            for record, identity in changed])
-        await db.execute(update(IDENTITY).where(IDENTITY.c.id == said.c.id).values(
-            values=said.c["values"], manager_external_id=said.c.manager_external_id, last_sync_id=sync.id,
-            version=IDENTITY.c.version + 1))
+            for record, identity in changed]})
     if new:
-        await copy_rows(db, IDENTITY, [
+        await write_rows(db, IDENTITY, [
             {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
              "values": record.source_values(), "manager_external_id": record.manager_external_id,
              "raw": record.raw or {}, "last_sync_id": sync.id, "active": True}
             for record, person_id in new])
 
 
-def _forget(db: AsyncSession, person_ids: set[int], identity_ids: set[int]) -> None:
-    """Objects of these rows the session holds are stale after bulk statements: drop them, so the next
-    `db.get` reads the rows as they are now."""
-    for obj in list(db.identity_map.values()):
-        if (isinstance(obj, Person) and obj.id in person_ids) or \
-                (isinstance(obj, DirectoryIdentity) and obj.id in identity_ids):
-            db.expunge(obj)
+_said = recordset(IDENTITY, ("id", "values", "manager_external_id"))
+# The identity's version is its SCIM ETag and changes with what the source says, written or not.
+_UPDATE_IDENTITIES = update(IDENTITY).where(IDENTITY.c.id == _said.c.id).values(
+    values=_said.c["values"], manager_external_id=_said.c.manager_external_id,
+    last_sync_id=bindparam("sync"), version=IDENTITY.c.version + 1)
+
+
+def forget(db: AsyncSession, person_ids: set[int], identity_ids: set[int]) -> None:
+    """Objects of these rows the session holds are stale after bulk statements: expire them, so that `db.get` or
+    `db.refresh` reads the rows as they are now (and a stale version never reaches a flush)."""
+    if not person_ids and not identity_ids:
+        return
+    for (cls, key, _), obj in list(db.identity_map.items()):  # by key: an expired object's id would be a query
+        if (cls is Person and key[0] in person_ids) or (cls is DirectoryIdentity and key[0] in identity_ids):
+            db.expire(obj)
 
 
 # --- managers ------------------------------------------------------------------------------------------------
@@ -391,7 +438,7 @@ async def resolve_managers(
     wanted = [w for w in wanted
               if not refusal(source.id, source.precedence, owners.get(w.person_id, {}).get("manager_id"), precedence)]
     up = await _reporting_lines(db, {w.manager_id for w in wanted} | {w.person_id for w in wanted})
-    writes: list[_Write] = []
+    writes: list[Change] = []
     for w in wanted:
         if up.get(w.manager_id, (None, None))[1] == Role.GUEST:
             reason = "manager is an external guest"
@@ -399,13 +446,13 @@ async def resolve_managers(
             reason = "manager would make a reporting cycle"
         else:
             up[w.person_id] = (w.manager_id, up[w.person_id][1])
-            writes.append(_Write(w.person_id, {"manager_id": w.manager_id}, {"manager_id": w.current},
+            writes.append(Change(w.person_id, {"manager_id": w.manager_id}, {"manager_id": w.current},
                                  ["manager_id"]))
             continue
         if errors is not None:
             errors.append({"entry": w.external_id, "field": "manager_id", "reason": reason})
-    await _write(db, source, writes)
-    _forget(db, {w.person_id for w in writes}, set())
+    await write(db, source, writes)
+    forget(db, {w.person_id for w in writes}, set())
     return len(writes)
 
 

@@ -17,13 +17,16 @@ The sync keeps `usn_watermarks` (server URL → highest uSNChanged seen) there i
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
 import hashlib
 import os
 import re
+import threading
 import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,25 +269,27 @@ def connect(settings: LdapSettings):
     raise NoServer("; ".join(reasons))
 
 
-def _paged(conn, settings: LdapSettings, base: str, query: str, attributes, scope=None) -> list[Entry]:
+def _entries(conn, settings: LdapSettings, base: str, query: str, attributes, scope=None) -> Iterator[Entry]:
+    """The entries a paged search finds, as the pages arrive."""
     import ldap3
 
-    entries = []
     for item in conn.extend.standard.paged_search(
         base, query, search_scope=scope or ldap3.SUBTREE, attributes=sorted(attributes),
         paged_size=settings.page_size, generator=True,
     ):
         if item.get("type") != "searchResEntry":
             continue  # referrals
-        raw = {name.lower(): list(values) for name, values in item["raw_attributes"].items()}
-        entries.append(Entry(item["dn"], raw))
+        yield Entry(item["dn"], {name.lower(): list(values) for name, values in item["raw_attributes"].items()})
     # ldap3 does not raise for sizeLimitExceeded or timeLimitExceeded: a cut-short list is not the directory,
     # and a full sync must not take it for one (those not listed would be deactivated).
     result = conn.result or {}
     if result.get("result", 0) != 0:
         raise IncompleteSearch(f"the server ended the search early: {result.get('description')} "
                                f"{result.get('message') or ''}".strip())
-    return entries
+
+
+def _paged(conn, settings: LdapSettings, base: str, query: str, attributes, scope=None) -> list[Entry]:
+    return list(_entries(conn, settings, base, query, attributes, scope))
 
 
 def _user_attributes(settings: LdapSettings) -> set[str]:
@@ -338,6 +343,7 @@ def members(conn, group: Entry, attribute: str) -> list[bytes]:
 def read_directory(
     settings: LdapSettings, *, since: dt.datetime | None = None, usn_watermarks: dict[str, int] | None = None,
     stale_groups: dict[str, tuple[str, str | None]] | None = None,
+    on_page: Callable[[Reading, list[Entry]], None] | None = None,
 ) -> Reading:
     """One sync's reading: the group memberships (once, paged), then the users — all of them, or for an
     incremental run those changed since `since` (OpenLDAP: modifyTimestamp) or above the answering server's
@@ -345,7 +351,10 @@ def read_directory(
 
     `stale_groups` (incremental runs with a group search: normalised DN → (DN, the department the groups gave it
     last time)) finds users whose entry did not change but whose membership did: they are re-read (one base
-    search each) so their department follows."""
+    search each) so their department follows.
+
+    With `on_page`, the users are handed over a page at a time as they arrive, with the reading so far (server and
+    groups), instead of being kept in the reading: a sync applies one page while the next is read."""
     import ldap3
     from ldap3.core.exceptions import LDAPNoSuchObjectResult
 
@@ -354,8 +363,8 @@ def read_directory(
         groups: dict[str, list[str]] = {}
         if settings.group_base_dn:
             member_attributes = ("member", "uniqueMember")
-            for group in _paged(conn, settings, settings.group_base_dn, _wrap(settings.group_filter),
-                                member_attributes):
+            for group in _entries(conn, settings, settings.group_base_dn, _wrap(settings.group_filter),
+                                  member_attributes):
                 for attribute in member_attributes:
                     for value in members(conn, group, attribute):
                         # uniqueMember may carry an optional UID after '#': the DN is before it.
@@ -370,27 +379,86 @@ def read_directory(
         elif since is not None:
             query = f"(&{query}(modifyTimestamp>={since.astimezone(dt.UTC):%Y%m%d%H%M%SZ}))"
             complete = False
+        reading = Reading([], url, groups, complete)
+        read: set[str] = set()
+        page: list[Entry] = []
+
+        def take(entry: Entry) -> None:
+            read.add(normalize_dn(entry.dn))
+            if settings.uses_usn and (usn := entry.attributes.get("usnchanged")) and usn[0].isdigit():
+                reading.highest_usn = max(int(usn[0]), reading.highest_usn or 0)
+            (page if on_page else reading.entries).append(entry)
+            if on_page and len(page) >= settings.page_size:
+                on_page(reading, page[:])
+                page.clear()
+
         attributes = _user_attributes(settings)
-        entries = _paged(conn, settings, settings.base_dn, query, attributes)
+        for entry in _entries(conn, settings, settings.base_dn, query, attributes):
+            take(entry)
         if stale_groups and not complete:
-            read = {normalize_dn(e.dn) for e in entries}
             for key, (dn, before) in stale_groups.items():
                 if key in read or department_of(groups.get(key, []), settings) == before:
                     continue
                 # Its membership changed but the entry did not (a group's member list is not the user's entry).
                 try:
-                    entries += _paged(conn, settings, dn, _wrap(settings.user_filter), attributes,
-                                      scope=ldap3.BASE)
+                    for entry in _entries(conn, settings, dn, _wrap(settings.user_filter), attributes,
+                                          scope=ldap3.BASE):
+                        take(entry)
                 except LDAPNoSuchObjectResult:
                     continue  # gone: only a full sync deactivates
-        highest = None
-        if settings.uses_usn:
-            usns = [int(e.attributes["usnchanged"][0]) for e in entries
-                    if e.attributes.get("usnchanged") and e.attributes["usnchanged"][0].isdigit()]
-            highest = max(usns, default=None)
-        return Reading(entries, url, groups, complete, highest)
+        if on_page and page:
+            on_page(reading, page)
+        return reading
     finally:
         conn.unbind()
+
+
+class ReadFailed(Exception):
+    """The directory could not be read (the cause says why)."""
+
+
+class _Stopped(Exception):
+    """The sync stopped taking pages."""
+
+
+async def read_in_background(settings: LdapSettings, **options: Any) -> AsyncIterator[tuple[Reading, list[Entry]]]:
+    """`read_directory` in a worker thread, yielding (reading so far, entries) a page at a time as they arrive —
+    the caller applies a page while the next is read — and last (the whole reading, []). A failure to read
+    raises ReadFailed."""
+    loop = asyncio.get_running_loop()
+    pages: asyncio.Queue = asyncio.Queue(maxsize=2)  # what is read ahead waits here, two pages at most
+    stop = threading.Event()
+
+    def put(item: Any) -> None:
+        handed = asyncio.run_coroutine_threadsafe(pages.put(item), loop)
+        while True:
+            try:
+                return handed.result(timeout=0.5)
+            except concurrent.futures.TimeoutError:
+                if stop.is_set():  # the sync gave up (it failed, or was cancelled): stop reading
+                    handed.cancel()
+                    raise _Stopped from None
+
+    def read() -> None:
+        try:
+            put((read_directory(settings, on_page=lambda reading, entries: put((reading, entries)), **options), []))
+        except _Stopped:
+            pass
+        except Exception as error:  # any LDAP or network failure: the sync reports it
+            with contextlib.suppress(_Stopped):
+                put(ReadFailed(error))
+
+    threading.Thread(target=read, name="ldap-read", daemon=True).start()
+    try:
+        while True:
+            item = await pages.get()
+            if isinstance(item, ReadFailed):
+                raise item
+            yield item
+            if not item[1]:
+                return
+    finally:
+        stop.set()
 
 
 # --- entries → records -------------------------------------------------------------------------------------
@@ -482,79 +550,90 @@ def _text(values: list[bytes], attribute: str) -> str | None:
     return value.decode("utf-8").strip() or None
 
 
-def to_records(
-    entries: list[Entry], settings: LdapSettings, known_dns: dict[str, str] | None = None,
-    departments: dict[str, str | None] | None = None,
-) -> tuple[list, dict[str, str]]:
-    """Records for the engine (or `{"error": …}` for entries that cannot be read), and each record's DN.
+class Converter:
+    """Entries → records for the engine, a page at a time, remembering what earlier pages gave: each DN's external
+    id (to find managers), the external ids seen (duplicates), each record's DN, department and photo, and the
+    managers named by a DN no entry read so far has."""
 
-    A manager's DN is looked up among this run's entries first, then in `known_dns` (DNs stored by earlier
-    syncs: an incremental run does not see unchanged managers). A department given by the entry's groups
-    (`departments`, normalised DN → name) wins over the one its attributes give."""
-    external_ids: dict[str, str] = {}  # normalised DN → external id
-    parsed: list[tuple[Entry, str]] = []
-    out: list = []
-    id_attribute = settings.external_id_attribute.lower()
-    for entry in entries:
-        try:
-            external_id = _text(entry.attributes.get(id_attribute, []), id_attribute)
-        except UnicodeDecodeError:
-            external_id = None
-        if not external_id:
-            out.append({"error": {"entry": entry.dn, "field": settings.external_id_attribute,
-                                  "reason": "missing or unreadable external id"}})
-            continue
-        external_ids[normalize_dn(entry.dn)] = external_id
-        parsed.append((entry, external_id))
-    known = known_dns or {}
-    seen: set[str] = set()
-    dns: dict[str, str] = {}
-    for entry, external_id in parsed:
-        if external_id in seen:
-            out.append({"error": {"entry": entry.dn, "field": settings.external_id_attribute,
-                                  "reason": f"duplicate external id {external_id}"}})
-            continue
-        seen.add(external_id)
-        values: dict[str, Any] = {}
-        bad = None
-        for attribute, field_name in settings.mapping.items():
-            if field_name in values:
-                continue
+    def __init__(self, settings: LdapSettings, known_dns: dict[str, str] | None = None,
+                 groups: dict[str, list[str]] | None = None) -> None:
+        self.settings = settings
+        self.known = known_dns or {}  # DNs stored by earlier syncs: an incremental run does not see unchanged managers
+        self.groups = groups if settings.uses_groups else None
+        self.external_ids: dict[str, str] = {}  # normalised DN → external id, of this run's entries
+        self.seen: set[str] = set()
+        self.dns: dict[str, str] = {}  # external id → DN
+        self.departments: dict[str, str | None] | None = {} if self.groups is not None else None
+        self.photos: dict[str, bytes] = {}
+        self.unresolved: dict[str, str] = {}  # external id → its manager's normalised DN, not read yet
+
+    def convert(self, entries: list[Entry]) -> list:
+        """Records (or `{"error": …}` for entries that cannot be read). A manager's DN is looked up among this
+        run's entries, then among the known DNs; one not found yet is kept for `late_managers`. A department
+        given by the entry's groups wins over the one its attributes give."""
+        settings = self.settings
+        departments = departments_by_dn(entries, self.groups, settings) if self.groups is not None else None
+        if departments is not None:
+            self.departments.update(departments)
+        parsed: list[tuple[Entry, str]] = []
+        out: list = []
+        id_attribute = settings.external_id_attribute.lower()
+        for entry in entries:
             try:
-                value = _text(entry.attributes.get(attribute.lower(), []), attribute)
+                external_id = _text(entry.attributes.get(id_attribute, []), id_attribute)
             except UnicodeDecodeError:
-                bad = attribute
+                external_id = None
+            if not external_id:
+                out.append({"error": {"entry": entry.dn, "field": settings.external_id_attribute,
+                                      "reason": "missing or unreadable external id"}})
                 continue
-            if value is not None:
-                values[field_name] = value.lower() if field_name == "email" else value
-        if bad:
-            out.append({"error": {"entry": external_id, "field": bad, "reason": "not UTF-8 text"}})
-            continue
-        if departments and departments.get(normalize_dn(entry.dn)):
-            values["department"] = departments[normalize_dn(entry.dn)]
-        manager = None
-        if settings.manager_attribute:
-            try:
-                manager_dn = _text(entry.attributes.get(settings.manager_attribute.lower(), []), "manager")
-            except UnicodeDecodeError:
-                manager_dn = None
-            if manager_dn:
-                key = normalize_dn(manager_dn)
-                manager = external_ids.get(key) or known.get(key)
-        out.append(service.Record(external_id=external_id, values=values, manager_external_id=manager,
-                                  raw=identity_raw(entry.dn, departments)))
-        dns[external_id] = entry.dn
-    return out, dns
+            self.external_ids.setdefault(normalize_dn(entry.dn), external_id)
+            parsed.append((entry, external_id))
+        for entry, external_id in parsed:
+            if external_id in self.seen:
+                out.append({"error": {"entry": entry.dn, "field": settings.external_id_attribute,
+                                      "reason": f"duplicate external id {external_id}"}})
+                continue
+            self.seen.add(external_id)
+            values: dict[str, Any] = {}
+            bad = None
+            for attribute, field_name in settings.mapping.items():
+                if field_name in values:
+                    continue
+                try:
+                    value = _text(entry.attributes.get(attribute.lower(), []), attribute)
+                except UnicodeDecodeError:
+                    bad = attribute
+                    continue
+                if value is not None:
+                    values[field_name] = value.lower() if field_name == "email" else value
+            if bad:
+                out.append({"error": {"entry": external_id, "field": bad, "reason": "not UTF-8 text"}})
+                continue
+            if departments and departments.get(normalize_dn(entry.dn)):
+                values["department"] = departments[normalize_dn(entry.dn)]
+            manager = None
+            if settings.manager_attribute:
+                try:
+                    manager_dn = _text(entry.attributes.get(settings.manager_attribute.lower(), []), "manager")
+                except UnicodeDecodeError:
+                    manager_dn = None
+                if manager_dn:
+                    key = normalize_dn(manager_dn)
+                    manager = self.external_ids.get(key) or self.known.get(key)
+                    if manager is None:
+                        self.unresolved[external_id] = key
+            out.append(service.Record(external_id=external_id, values=values, manager_external_id=manager,
+                                      raw=identity_raw(entry.dn, departments)))
+            self.dns[external_id] = entry.dn
+            photo = entry.attributes.get((settings.photo_attribute or "").lower())
+            if settings.photo_attribute and photo:
+                self.photos[external_id] = photo[0]
+        return out
 
-
-def photos_of(entries: list[Entry], settings: LdapSettings, dns: dict[str, str]) -> dict[str, bytes]:
-    """The photo of each record that has one, by external id."""
-    if not settings.photo_attribute:
-        return {}
-    attribute = settings.photo_attribute.lower()
-    by_dn = {entry.dn: entry for entry in entries}
-    return {external_id: by_dn[dn].attributes[attribute][0] for external_id, dn in dns.items()
-            if by_dn[dn].attributes.get(attribute)}
+    def late_managers(self) -> dict[str, str]:
+        """Managers whose entry was read after the entries naming them: external id → manager's external id."""
+        return {e: self.external_ids[key] for e, key in self.unresolved.items() if key in self.external_ids}
 
 
 # --- a sync run ----------------------------------------------------------------------------------------------
@@ -594,11 +673,22 @@ async def _store_dns(
     if not dns:
         return
     table = DirectoryIdentity.__table__
-    new = recordset(table, ["external_id", "raw"], [{"external_id": e, "raw": identity_raw(dn, departments)}
-                                                    for e, dn in dns.items()])
+    new = recordset(table, ("external_id", "raw"))
     await db.execute(update(table).where(table.c.source_id == source.id, table.c.external_id == new.c.external_id,
                                          ~table.c.raw.contains(new.c.raw))
-                     .values(raw=table.c.raw.op("||")(new.c.raw)))
+                     .values(raw=table.c.raw.op("||")(new.c.raw)),
+                     {"rows": [{"external_id": e, "raw": identity_raw(dn, departments)} for e, dn in dns.items()]})
+
+
+async def _store_managers(db, source: DirectorySource, managers: dict[str, str]) -> None:
+    """Set the manager's external id of these entries (external id → manager's), in one statement."""
+    if not managers:
+        return
+    table = DirectoryIdentity.__table__
+    new = recordset(table, ("external_id", "manager_external_id"))
+    await db.execute(update(table).where(table.c.source_id == source.id, table.c.external_id == new.c.external_id)
+                     .values(manager_external_id=new.c.manager_external_id),
+                     {"rows": [{"external_id": e, "manager_external_id": m} for e, m in managers.items()]})
 
 
 async def _store_photos(
@@ -670,33 +760,47 @@ async def sync_source(
                 if failure is None and ldap_settings.uses_groups and ldap_settings.group_base_dn:
                     stale = await _stale_groups(db, source)
 
-    reading = None
     if failure is None:
         try:
-            reading = await asyncio.to_thread(read_directory, ldap_settings, since=since,
-                                              usn_watermarks=watermarks, stale_groups=stale)
-        except Exception as error:  # any LDAP or network failure: report it, change nothing
-            failure = f"LDAP search failed: {_why(error, ldap_settings)}"
+            return await _sync(database, settings, source_id, ldap_settings, full, progress,
+                               since=since, usn_watermarks=watermarks, stale_groups=stale)
+        except ReadFailed as error:  # any LDAP or network failure: what was applied is rolled back, and reported
+            failure = f"LDAP search failed: {_why(error.args[0], ldap_settings)}"
+    async with database.transaction() as db:
+        await db.execute(text("SELECT pg_advisory_xact_lock(7411, :id)"), {"id": source_id})
+        return await service.run_batch(db, await db.get(DirectorySource, source_id), [], full=full, failure=failure)
 
+
+async def _sync(
+    database: Database, settings: Settings, source_id: int, ldap_settings: LdapSettings, full: bool, progress,
+    **reading_options: Any,
+) -> DirectorySync:
+    """Read the directory and apply it in one transaction, a page applied while the next is read."""
     async with database.transaction() as db:
         # One run per source at a time: a scheduled sync and a manual one must not interleave.
         await db.execute(text("SELECT pg_advisory_xact_lock(7411, :id)"), {"id": source_id})
         source = await db.get(DirectorySource, source_id)
-        if failure is not None:
-            return await service.run_batch(db, source, [], full=full, failure=failure)
-        entries = reading.entries
-        departments = departments_by_dn(entries, reading.groups, ldap_settings) if ldap_settings.uses_groups \
-            else None
-        records, dns = to_records(entries, ldap_settings, await _known_dns(db, source), departments)
-        total = len(records)
-        sync = await service.run_batch(
-            db, source, records, full=full,
-            progress=(lambda done: progress(done, total)) if progress else None,
-        )
+        known = await _known_dns(db, source)
+        converter: Converter | None = None
+        reading: Reading | None = None
+
+        async def records():
+            nonlocal converter, reading
+            async for reading, entries in read_in_background(ldap_settings, **reading_options):
+                converter = converter or Converter(ldap_settings, known, reading.groups)
+                for record in converter.convert(entries):
+                    yield record
+
+        async def late_managers() -> None:
+            # A manager named before their entry was read: the identities learn it before managers are resolved.
+            await _store_managers(db, source, converter.late_managers())
+
+        sync = await service.run_batch(db, source, records(), full=full, before_managers=late_managers,
+                                       progress=progress)
         errors = list(sync.errors)
-        stored = await _store_photos(db, source, photos_of(entries, ldap_settings, dns), settings.photo_max_bytes,
+        stored = await _store_photos(db, source, converter.photos, settings.photo_max_bytes,
                                      ldap_settings.photo_attribute or "", errors)
-        await _store_dns(db, source, dns, departments)
+        await _store_dns(db, source, converter.dns, converter.departments)
         if stored or len(errors) != len(sync.errors):
             sync.counts = {**sync.counts, "photos": stored}
             sync.errors = errors[:1000]

@@ -43,6 +43,8 @@ class Outcome:
     person_id: int | None = None
     identity_id: int | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # field → why it was not written
+    errors: list[dict] = field(default_factory=list)  # row-level problems, as a sync reports them
+    identity: Any = None  # the identity as stored (service.STORED_COLUMNS); None when the entry went to review
 
 
 def lookup_key(attribute: str, value: Any) -> str | None:

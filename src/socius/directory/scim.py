@@ -52,12 +52,12 @@ from scim2_models import (
     UniquenessException,
     User,
 )
-from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.db import commit_despite_error, get_session, one_of
 from socius.core.errors import NotFound, ValidationFailed
-from socius.directory import scim_query, service
+from socius.directory import bulk, scim_query, service
 from socius.directory.models import SCIM_LIVE, SCIM_USER_NAME, DirectoryIdentity, DirectorySource, SourceKind
 
 MEDIA_TYPE = "application/scim+json"
@@ -348,10 +348,12 @@ def _stored(user: Any) -> dict[str, Any]:
     return data
 
 
-def _user(identity: DirectoryIdentity, request: Request) -> Any:
-    """The SCIM user an identity is, as the client last sent it, with our id and meta."""
-    user = SCIM_USER.model_validate(identity.raw.get("scim") or {"userName": identity.external_id},
-                                    scim_policy=POLICY)
+def _user(identity: Any, request: Request, user: Any = None) -> Any:
+    """The SCIM user an identity is, as the client last sent it, with our id and meta. `user`: the resource the
+    client just sent, already validated (what the identity keeps is its dump), so it is not validated again."""
+    if user is None:
+        user = SCIM_USER.model_validate(identity.raw.get("scim") or {"userName": identity.external_id},
+                                        scim_policy=POLICY)
     user.id = str(identity.id)
     user.active = identity.active
     user.meta = Meta(resource_type="User", created=identity.created_at, last_modified=identity.updated_at,
@@ -359,14 +361,14 @@ def _user(identity: DirectoryIdentity, request: Request) -> Any:
     return user
 
 
-def _user_response(identity: DirectoryIdentity, request: Request, context: Context, status: int = 200,
-                   parameters: Any = None) -> JSONResponse:
-    user = _user(identity, request)
+def _user_response(identity: Any, request: Request, context: Context, status: int = 200,
+                   parameters: Any = None, user: Any = None) -> JSONResponse:
+    user = _user(identity, request, user)
     headers = {"ETag": etag(identity.version), "Location": user.meta.location}
     return scim_response(user.model_dump(scim_ctx=context, response_parameters=parameters), status, headers)
 
 
-def _deleted(identity: DirectoryIdentity) -> bool:
+def _deleted(identity: Any) -> bool:
     return bool(identity.raw.get("deleted"))
 
 
@@ -417,12 +419,11 @@ def _field_errors(error: ValidationFailed) -> str:
     return "; ".join(f"{e.field} {e.reason.format(**e.params)}" for e in error.errors)
 
 
-async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_id: str,
-                identity: DirectoryIdentity | None) -> DirectoryIdentity:
-    """Hand the user to the merge engine, then keep the resource as sent to answer reads."""
-    previous_version = identity.version if identity is not None else None
-    previous_manager = identity.manager_external_id if identity is not None else None
-    previous_raw = identity.raw if identity is not None else None
+async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_id: str, identity: Any) -> Any:
+    """Hand the user to the merge engine, which keeps the resource as sent with the identity; returns the identity
+    as stored (service.STORED_COLUMNS)."""
+    # What the engine is about to change, as it was: the session's copy of the identity is stale afterwards.
+    previous = (identity.raw, identity.version, identity.manager_external_id) if identity is not None else None
     stored = {"scim": _stored(user)}
     record = service.Record(
         external_id=external_id,
@@ -432,29 +433,48 @@ async def _save(db: AsyncSession, source: DirectorySource, user: Any, external_i
         raw=stored,  # kept with the identity as the engine writes it: no second UPDATE
     )
     try:
-        outcome = await service.apply_record(db, source, record)
+        outcome = await service.apply_record(db, source, record, identity=identity)
     except ValidationFailed as error:
         raise InvalidValueException(detail=_field_errors(error)) from None
-    if outcome.identity_id is None:
+    saved = outcome.identity
+    if saved is None:
         # The engine sent the entry to the review queue (it matches a person it may not take over): refuse the
         # request, but keep the review row so an administrator sees it.
         commit_despite_error(db)
         raise UniquenessException(detail="The user matches an existing person who cannot be linked "
                                          "automatically; an administrator must review it.")
-    identity = await db.get(DirectoryIdentity, outcome.identity_id)
-    if identity.raw != stored:  # the engine adds to what is kept; a resource is replaced whole (and undeleted)
-        identity.raw = stored
-    if previous_raw != stored and previous_version is not None and identity.version == previous_version:
-        identity.version = previous_version + 1
+    changes: dict[str, Any] = {}
+    if saved.raw != stored:  # the engine adds to what is kept; a resource is replaced whole (and undeleted)
+        changes["raw"] = stored
+    if previous is not None and previous[0] != stored and saved.version == previous[1]:
+        changes["version"] = previous[1] + 1  # the resource changed even if no profile field did
+    if changes:
+        saved = await _update_identity(db, saved.id, **changes)
     if record.manager_external_id is not None:
         await service.resolve_managers(db, source, [external_id])
-    elif previous_manager is not None:
-        await service.release_manager(db, source, identity)
-    await db.flush()  # RETURNING the new updated_at (eager_defaults): no SELECT to answer with meta
-    return identity
+    elif previous is not None and previous[2] is not None:
+        await service.release_manager(db, source, saved.person_id)
+    return saved
+
+
+async def _update_identity(db: AsyncSession, identity_id: int, **values: Any) -> Any:
+    """Change what an identity keeps of its resource (raw, version) after the engine; returns it as stored."""
+    table = DirectoryIdentity.__table__
+    saved = (await db.execute(update(table).where(table.c.id == identity_id).values(**values)
+                              .returning(*(table.c[c] for c in service.STORED_COLUMNS)))).one()
+    bulk.forget(db, set(), {identity_id})
+    return saved
 
 
 # --- users: endpoints ------------------------------------------------------------------------------------
+
+# One query, two indexes: the entry with this externalId (perhaps deleted, to provision again) and any live user
+# already holding the userName.
+_EXTERNAL_ID_OR_USER_NAME = select(*(DirectoryIdentity.__table__.c[c] for c in service.STORED_COLUMNS)).where(
+    DirectoryIdentity.source_id == bindparam("source"),
+    or_(DirectoryIdentity.external_id == bindparam("external_id"),
+        and_(func.lower(bindparam("user_name", type_=Text)) == SCIM_USER_NAME, _not_deleted()))).limit(2)
+
 
 @router.post("/Users")
 async def create_user(request: Request, source: DirectorySource = Depends(calling_source),
@@ -464,17 +484,15 @@ async def create_user(request: Request, source: DirectorySource = Depends(callin
     external_id = (user.external_id or user.user_name or "").strip()
     if not external_id:
         raise InvalidValueException(detail="userName is required.")
-    # One query, two indexes: the entry with this externalId (perhaps deleted, to provision again) and any live
-    # user already holding the userName.
-    found = list(await db.scalars(service.source_identities(source).where(or_(
-        DirectoryIdentity.external_id == external_id, _user_name_is(user.user_name))).limit(2)))
+    found = (await db.execute(_EXTERNAL_ID_OR_USER_NAME, {"source": source.id, "external_id": external_id,
+                                                          "user_name": user.user_name})).all()
     existing = next((i for i in found if i.external_id == external_id), None)
     if existing is not None and not _deleted(existing):
         raise UniquenessException(detail=f"A user with externalId {external_id!r} already exists.")
     if any(i is not existing for i in found):
         raise UniquenessException(detail=f"userName {user.user_name!r} is already taken.")
-    identity = await _save(db, source, user, external_id, existing)
-    return _user_response(identity, request, Context.RESOURCE_CREATION_RESPONSE, status=201)
+    saved = await _save(db, source, user, external_id, existing)
+    return _user_response(saved, request, Context.RESOURCE_CREATION_RESPONSE, status=201, user=user)
 
 
 @router.get("/Users/{scim_id}")
@@ -493,8 +511,8 @@ async def replace_user(scim_id: str, request: Request, source: DirectorySource =
     payload = _normalise_user(await read_body(request))
     user = validate(SCIM_USER, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     await _check_user_name(db, source, user.user_name, identity.id)
-    identity = await _save(db, source, user, identity.external_id, identity)
-    return _user_response(identity, request, Context.RESOURCE_REPLACEMENT_RESPONSE)
+    saved = await _save(db, source, user, identity.external_id, identity)
+    return _user_response(saved, request, Context.RESOURCE_REPLACEMENT_RESPONSE, user=user)
 
 
 @router.patch("/Users/{scim_id}")
@@ -512,8 +530,8 @@ async def patch_user(scim_id: str, request: Request, source: DirectorySource = D
     if not user.user_name:
         raise InvalidValueException(detail="userName is required.")
     await _check_user_name(db, source, user.user_name, identity.id)
-    identity = await _save(db, source, user, identity.external_id, identity)
-    return _user_response(identity, request, Context.RESOURCE_PATCH_RESPONSE)
+    saved = await _save(db, source, user, identity.external_id, identity)
+    return _user_response(saved, request, Context.RESOURCE_PATCH_RESPONSE, user=user)
 
 
 @router.delete("/Users/{scim_id}")
@@ -522,12 +540,11 @@ async def delete_user(scim_id: str, request: Request, source: DirectorySource = 
     """Deactivate: the person, their profile and everything they wrote stay; they can no longer sign in."""
     identity = await _identity(db, source, scim_id)
     check_version(request, identity.version)
-    await service.apply_record(db, source, service.Record(
+    outcome = await service.apply_record(db, source, service.Record(
         external_id=identity.external_id, values=dict(identity.values),
-        manager_external_id=identity.manager_external_id, active=False))
-    identity.raw = {**identity.raw, "deleted": True}
-    identity.version += 1
-    await db.flush()
+        manager_external_id=identity.manager_external_id, active=False), identity=identity)
+    saved = outcome.identity
+    await _update_identity(db, saved.id, raw={**saved.raw, "deleted": True}, version=saved.version + 1)
     return Response(status_code=204)
 
 
@@ -652,10 +669,11 @@ def _group(name: str, members: list[DirectoryIdentity], request: Request) -> Gro
 async def _set_department(db: AsyncSession, source: DirectorySource, identity: DirectoryIdentity,
                           name: str | None) -> None:
     """Put a user in a department (or none) through the merge engine, and say so in the SCIM user too."""
-    await service.apply_record(db, source, service.Record(
+    outcome = await service.apply_record(db, source, service.Record(
         external_id=identity.external_id, values={**identity.values, "department": name},
-        manager_external_id=identity.manager_external_id, active=identity.active))
-    scim_user = dict(identity.raw.get("scim") or {})
+        manager_external_id=identity.manager_external_id, active=identity.active), identity=identity)
+    saved = outcome.identity
+    scim_user = dict(saved.raw.get("scim") or {})
     extension = {k: v for k, v in (scim_user.get(ENTERPRISE) or {}).items() if k != "department"}
     if name:
         extension["department"] = name
@@ -665,9 +683,7 @@ async def _set_department(db: AsyncSession, source: DirectorySource, identity: D
     else:
         scim_user.pop(ENTERPRISE, None)
         scim_user["schemas"] = schemas
-    identity.raw = {**identity.raw, "scim": scim_user}
-    identity.version += 1
-    await db.flush()
+    await _update_identity(db, saved.id, raw={**saved.raw, "scim": scim_user}, version=saved.version + 1)
 
 
 async def _set_members(db: AsyncSession, source: DirectorySource, name: str, wanted: set[str]) -> None:

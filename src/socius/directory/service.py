@@ -19,17 +19,18 @@ import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import structlog
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import BigInteger, Select, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.admin import service as audit
 from socius.core.auth import Principal
 from socius.core.authz import Permission, require
-from socius.core.db import one_of, utcnow
+from socius.core.db import insert_together, one_of, utcnow
 from socius.core.errors import NotFound, ValidationFailed
 from socius.core.i18n import N_
 from socius.directory import bulk
@@ -42,7 +43,7 @@ from socius.directory.models import (
     SourceKind,
     SyncStatus,
 )
-from socius.directory.rules import LINKABLE, SOURCE_FIELDS, Outcome, Record, lookup_key, refusal
+from socius.directory.rules import LINKABLE, SOURCE_FIELDS, Outcome, Record
 from socius.people import service as people
 from socius.people.models import Person, PersonFieldSource, Role
 
@@ -116,13 +117,16 @@ async def issue_scim_token(db: AsyncSession, source: DirectorySource) -> str:
     return raw
 
 
+_SOURCE_BY_TOKEN = select(DirectorySource).where(DirectorySource.token_hash == bindparam("digest"))
+
+
 async def source_for_token(db: AsyncSession, raw: str) -> DirectorySource | None:
     """The enabled SCIM source this bearer token belongs to. The lookup is by SHA-256 of a 256-bit secret, so it
     reveals nothing through timing; the final comparison is constant-time all the same."""
     import hmac
 
     digest = hashlib.sha256(raw.encode()).hexdigest()
-    source = await db.scalar(select(DirectorySource).where(DirectorySource.token_hash == digest))
+    source = await db.scalar(_SOURCE_BY_TOKEN, {"digest": digest})
     if source is None or not source.enabled or not hmac.compare_digest(source.token_hash or "", digest):
         return None
     return source
@@ -144,72 +148,121 @@ def decrypt_secret(secret_key: str, token: str) -> str:
 
 
 # --- applying one entry ------------------------------------------------------------------------------------
+# The careful path reads and writes with Core statements built once, like the page path whose rules and writes it
+# shares (bulk.decide, bulk.write, bulk.new_people_rows): a SCIM create is a handful of statements.
+
+IDENTITY = DirectoryIdentity.__table__
+# What the engine reads of an identity, and what it returns of one it stored (SCIM answers with it).
+_IDENTITY_COLUMNS = ("id", "person_id", "external_id", "values", "manager_external_id", "active", "raw", "version")
+STORED_COLUMNS = (*_IDENTITY_COLUMNS, "created_at", "updated_at")
+_FIND_IDENTITY = select(*(IDENTITY.c[c] for c in _IDENTITY_COLUMNS)).where(
+    IDENTITY.c.source_id == bindparam("source"), IDENTITY.c.external_id == bindparam("external_id"))
+_UPDATE_IDENTITY = update(IDENTITY).where(IDENTITY.c.id == bindparam("identity")).values(
+    values=bindparam("new_values", type_=IDENTITY.c["values"].type), manager_external_id=bindparam("manager"),
+    raw=bindparam("new_raw", type_=IDENTITY.c.raw.type), active=bindparam("new_active"),
+    last_sync_id=func.coalesce(bindparam("sync", type_=BigInteger), IDENTITY.c.last_sync_id),
+    version=IDENTITY.c.version + bindparam("bump"),
+).returning(*(IDENTITY.c[c] for c in STORED_COLUMNS))
+_PERSON = select(bulk.PERSON).where(bulk.PERSON.c.id == bindparam("person"))
+# Who wrote each of a person's fields, and those sources' precedence.
+_OWNERS = select(bulk.PROVENANCE.c.field, bulk.PROVENANCE.c.source_id, bulk.PROVENANCE.c.locked,
+                 DirectorySource.precedence).select_from(bulk.PROVENANCE.outerjoin(
+                     DirectorySource, DirectorySource.id == bulk.PROVENANCE.c.source_id)).where(
+                     bulk.PROVENANCE.c.person_id == bindparam("person"))
+LOOK_UP = object()  # apply_record's default: read the entry's identity
+
 
 async def apply_record(
     db: AsyncSession, source: DirectorySource, record: Record, *, sync: DirectorySync | None = None,
-    link_to: int | None = None,
+    link_to: int | None = None, identity: Any = LOOK_UP,
 ) -> Outcome:
     """Create, link or update the person behind one entry. Raises ValidationFailed for a malformed entry.
 
-    `link_to` is an administrator's decision from the review queue: link a new entry to this person."""
+    `link_to` is an administrator's decision from the review queue: link a new entry to this person. `identity`
+    is the entry's identity as the caller has just read it (None: the source has no such entry), which spares
+    reading it again. The outcome carries the identity as stored (`STORED_COLUMNS`)."""
     if not record.external_id or len(record.external_id) > 400:
         raise ValidationFailed.one("external_id", N_("must be 1–400 characters"))
-    values = record.source_values()
-    identity = await db.scalar(select(DirectoryIdentity).where(
-        DirectoryIdentity.source_id == source.id, DirectoryIdentity.external_id == record.external_id))
-
-    if identity is None and link_to is not None:
-        person, outcome = await db.get(Person, link_to), Outcome("merged")
+    if identity is LOOK_UP:
+        identity = (await db.execute(_FIND_IDENTITY, {"source": source.id,
+                                                      "external_id": record.external_id})).first()
+    was_active = identity is None or identity.active  # a new identity counts as active until it says otherwise
+    claims = None
+    if identity is not None:
+        person, outcome = await _person(db, identity.person_id), Outcome("unchanged")
+    elif link_to is not None:
+        person, outcome = await _person(db, link_to), Outcome("merged")
         if person is None:
             raise NotFound()
-        identity = DirectoryIdentity(source_id=source.id, external_id=record.external_id, person_id=person.id)
-        db.add(identity)
-    elif identity is None:
-        person, outcome = await _link_or_create(db, source, record, values)
-        if person is None:
-            return outcome
-        identity = DirectoryIdentity(source_id=source.id, external_id=record.external_id, person_id=person.id)
-        db.add(identity)
     else:
-        person = await db.get(Person, identity.person_id)
-        outcome = Outcome("unchanged")
-    identity.values = values
-    identity.manager_external_id = record.manager_external_id
-    if record.raw:
-        identity.raw = {**(identity.raw or {}), **record.raw}
-    identity.last_sync_id = sync.id if sync else identity.last_sync_id
-    was_active = identity.active is not False  # a new identity counts as active until it says otherwise
-    identity.active = record.active
-    await db.flush()
+        claims = bulk.Claims(await bulk.holders(db, [record]))  # who holds its e-mail and employee number
+        person, outcome = await _link_or_create(db, source, record, claims, sync)
+        if outcome.action in ("review", "added"):
+            return await _after(db, source, record, outcome, person, was_active)
 
-    # A person just created from these values has them all already.
-    written, skipped = await _write_fields(db, source, person, values) if outcome.action != "added" else ([], {})
-    outcome.skipped = skipped
-    if outcome.action == "unchanged" and written:
+    # A person linked or already known: the fields this source may write, by the page path's rules.
+    if claims is None:
+        claims = bulk.Claims(await bulk.holders(db, [record]))
+    owners, precedence = {}, {}
+    for row in (await db.execute(_OWNERS, {"person": person.id})).all():
+        owners[row.field] = row
+        if row.source_id is not None:
+            precedence[row.source_id] = row.precedence
+    change = bulk.decide(source, record, person, owners, precedence, claims, outcome.errors)
+    outcome.skipped = change.skipped
+    if outcome.action == "unchanged" and change.changes:
         outcome.action = "updated"
-        identity.version += 1
+    if identity is None:
+        [outcome.identity] = await insert_together(
+            db, [(IDENTITY, [_new_identity(source, record, person.id, sync)])], returning=STORED_COLUMNS)
+    else:
+        raw = {**(identity.raw or {}), **record.raw} if record.raw else identity.raw
+        outcome.identity = (await db.execute(_UPDATE_IDENTITY, {
+            "identity": identity.id, "new_values": record.source_values(), "manager": record.manager_external_id,
+            "new_raw": raw, "new_active": record.active, "sync": sync.id if sync else None,
+            "bump": int(outcome.action == "updated")})).one()
+    await bulk.write(db, source, [change])
+    bulk.forget(db, {person.id} if change.changes else set(), {outcome.identity.id})
+    return await _after(db, source, record, outcome, person, was_active)
+
+
+async def _after(
+    db: AsyncSession, source: DirectorySource, record: Record, outcome: Outcome, person: Any, was_active: bool
+) -> Outcome:
+    """(De)activation by what the entry says, and the ids the outcome names."""
+    if outcome.identity is None:  # reviewed
+        return outcome
     if not record.active and was_active:
-        if await _deactivate_if_unlisted(db, source, person):
+        if await _deactivate_if_unlisted(db, source, outcome.identity.person_id):
             outcome.action = "deactivated"
     elif record.active and person.deactivated_at is not None and not was_active:
         await people.reactivate(db, None, person.id)
         outcome.action = "reactivated"
-    outcome.person_id, outcome.identity_id = person.id, identity.id
+    outcome.person_id, outcome.identity_id = outcome.identity.person_id, outcome.identity.id
     return outcome
 
 
+async def _person(db: AsyncSession, person_id: int) -> Any:
+    return (await db.execute(_PERSON, {"person": person_id})).first()
+
+
+def _new_identity(source: DirectorySource, record: Record, person_id: int, sync: DirectorySync | None) -> dict:
+    return {"source_id": source.id, "external_id": record.external_id, "person_id": person_id,
+            "values": record.source_values(), "manager_external_id": record.manager_external_id,
+            "raw": record.raw or {}, "last_sync_id": sync.id if sync else None, "active": record.active}
+
+
 async def _link_or_create(
-    db: AsyncSession, source: DirectorySource, record: Record, values: dict[str, Any]
-) -> tuple[Person | None, Outcome]:
-    """The person a new entry belongs to: linked by a vouched-for attribute, created, or sent to review."""
-    holders = await bulk.holders(db, [record])  # who holds its e-mail and employee number: one query
-    keys = {a: lookup_key(a, values.get(a)) for a in LINKABLE}
-    held = {a: {h.id for h in holders if keys[a] is not None and getattr(h, a) == keys[a]} for a in LINKABLE}
-    candidates = {pid for attribute in source.link_by for pid in held[attribute]}
+    db: AsyncSession, source: DirectorySource, record: Record, claims: bulk.Claims, sync: DirectorySync | None
+) -> tuple[Any, Outcome]:
+    """The person a new entry belongs to: linked by a vouched-for attribute (merged), created together with the
+    entry's identity (added), or none (the entry went to review)."""
+    values = record.source_values()
+    candidates = {h.id for a in source.link_by if (h := claims.holder(a, values.get(a)))}
     if len(candidates) > 1:
         return None, await _review(db, source, record, "ambiguous_match", candidates=sorted(candidates))
     if candidates:
-        person = await db.get(Person, candidates.pop())
+        person = await _person(db, candidates.pop())
         if person.role == Role.ADMINISTRATOR:
             # Linking gives a source power over a profile: never over an administrator's without a human decision.
             return None, await _review(db, source, record, "administrator_match", person_id=person.id)
@@ -222,80 +275,19 @@ async def _link_or_create(
         return person, Outcome("merged")
 
     # A new person. Identity fields another person already holds are left out, and reviewed.
-    fields = dict(values)
     for unique in LINKABLE:
-        if fields.get(unique) and held[unique]:
+        if values.get(unique) and claims.holder(unique, values[unique]):
             await _review(db, source, record, f"{unique}_taken")
-            fields.pop(unique)
-    fields.setdefault("display_name", fields.get("name_latin") or fields.get("name_native") or record.external_id)
-    display_name = fields.pop("display_name")
-    person = await people.create_person(db, None, display_name=display_name, **fields)
-    await _set_provenance(db, person.id, source.id, ["display_name", *fields])
-    return person, Outcome("added")
-
-
-async def _held_by_other(db: AsyncSession, field_name: str, value: Any, person_id: int | None) -> bool:
-    value = lookup_key(field_name, value)
-    if value is None:
-        return False
-    stmt = select(Person.id).where(getattr(Person, field_name) == value)
-    if person_id is not None:
-        stmt = stmt.where(Person.id != person_id)
-    return await db.scalar(stmt) is not None
-
-
-async def _write_fields(
-    db: AsyncSession, source: DirectorySource, person: Person, values: dict[str, Any]
-) -> tuple[list[str], dict[str, str]]:
-    """Write the fields this source may write; return those written and why the others were not."""
-    provenance = {
-        row.field: row for row in await db.scalars(
-            select(PersonFieldSource).where(PersonFieldSource.person_id == person.id))
-    }
-    owners = {row.source_id for row in provenance.values() if row.source_id and row.source_id != source.id}
-    precedence = dict((await db.execute(
-        select(DirectorySource.id, DirectorySource.precedence).where(DirectorySource.id.in_(owners)))).all()) \
-        if owners else {}
-    changes: dict[str, Any] = {}
-    mine: list[str] = []
-    skipped: dict[str, str] = {}
-    for name, value in values.items():
-        why = refusal(source.id, source.precedence, provenance.get(name), precedence)
-        if why:
-            skipped[name] = why
-            continue
-        if name in ("email", "employee_number") and value and await _held_by_other(db, name, value, person.id):
-            skipped[name] = f"{name}_taken"
-            continue
-        mine.append(name)
-        changes[name] = value
-    written: list[str] = []
-    if changes:
-        try:
-            cleaned = await people._clean(db, person, changes, is_new=False)
-        except ValidationFailed as error:
-            bad = {e.field for e in error.errors}
-            for name in bad:
-                skipped[name] = "invalid"
-            changes = {k: v for k, v in changes.items() if k not in bad}
-            cleaned = await people._clean(db, person, changes, is_new=False) if changes else {}
-        # Compare normalised values: "Alice@Example.com" is the address already stored, not a change.
-        cleaned = {k: v for k, v in cleaned.items() if getattr(person, k) != v}
-        if cleaned:
-            old = {f: getattr(person, f) for f in cleaned}
-            people._apply(person, cleaned)
-            await db.flush()
-            if cleaned.keys() & {"display_name", "name_native", "name_latin", "email"}:
-                await people.refresh_name_keys(db, person)
-            await audit.record(db, None, "person.sync", "person", person.id, old=people._auditable(old),
-                               new={**people._auditable(cleaned), "source": source.name})
-            written = list(cleaned)
-    await _set_provenance(db, person.id, source.id, [f for f in mine if f not in skipped])
-    return written, skipped
-
-
-async def _set_provenance(db: AsyncSession, person_id: int, source_id: int, fields: list[str]) -> None:
-    await bulk.set_provenance(db, source_id, [(person_id, fields)])
+            values.pop(unique)
+    row, cleaned, errors = bulk.new_person_row(record, values)
+    if errors:
+        raise ValidationFailed(errors)
+    [person_id] = await bulk.new_person_ids(db, 1)
+    new = bulk.new_people_rows(source, [(person_id, record, row, cleaned)])
+    outcome = Outcome("added")
+    [outcome.identity] = await insert_together(
+        db, [*new, (IDENTITY, [_new_identity(source, record, person_id, sync)])], returning=STORED_COLUMNS)
+    return SimpleNamespace(id=person_id, deactivated_at=None), outcome
 
 
 async def _review(
@@ -316,13 +308,16 @@ async def _review(
     return Outcome("review")
 
 
-async def _deactivate_if_unlisted(db: AsyncSession, source: DirectorySource, person: Person) -> bool:
+async def _deactivate_if_unlisted(db: AsyncSession, source: DirectorySource, person_id: int) -> bool:
     """Deactivate a person no active identity lists any more (merged people stay while one source has them)."""
     still_listed = await db.scalar(select(func.count()).where(
-        DirectoryIdentity.person_id == person.id, DirectoryIdentity.active.is_(True)))
-    if still_listed or person.deactivated_at is not None:
+        DirectoryIdentity.person_id == person_id, DirectoryIdentity.active.is_(True)))
+    if still_listed:
         return False
-    await people.deactivate(db, None, person.id)
+    person = await db.get(Person, person_id)
+    if person.deactivated_at is not None:
+        return False
+    await people.deactivate(db, None, person_id)
     return True
 
 
@@ -334,16 +329,18 @@ async def resolve_managers(
     return await bulk.resolve_managers(db, source, external_ids, errors)
 
 
-async def release_manager(db: AsyncSession, source: DirectorySource, identity: DirectoryIdentity) -> bool:
+async def release_manager(db: AsyncSession, source: DirectorySource, person_id: int) -> bool:
     """Unset the manager this source set, once its entry names none any more (a manager set by hand, or by
     another source, stays)."""
-    owner = await db.scalar(select(PersonFieldSource).where(
-        PersonFieldSource.person_id == identity.person_id, PersonFieldSource.field == "manager_id"))
-    if owner is None or owner.source_id != source.id:
+    owner = await db.scalar(select(PersonFieldSource.source_id).where(
+        PersonFieldSource.person_id == person_id, PersonFieldSource.field == "manager_id"))
+    current = await db.scalar(select(Person.manager_id).where(Person.id == person_id))
+    if owner != source.id or current is None:
         return False
-    person = await db.get(Person, identity.person_id)
-    written, _ = await _write_fields(db, source, person, {"manager_id": None})
-    return bool(written)
+    await bulk.write(db, source, [bulk.Change(person_id, {"manager_id": None}, {"manager_id": current},
+                                              ["manager_id"])])
+    bulk.forget(db, {person_id}, set())
+    return True
 
 
 # --- identities, as a source sees them (SCIM) -----------------------------------------------------------------
@@ -353,11 +350,15 @@ def source_identities(source: DirectorySource) -> Select[tuple[DirectoryIdentity
     return select(DirectoryIdentity).where(DirectoryIdentity.source_id == source.id)
 
 
+_SOURCE_IDENTITY = select(DirectoryIdentity).where(DirectoryIdentity.source_id == bindparam("source"),
+                                                  DirectoryIdentity.id == bindparam("id"))
+
+
 async def get_identity(db: AsyncSession, source: DirectorySource, identity_id: Any) -> DirectoryIdentity:
     """One identity of this source; another source's and a missing one raise the same NotFound."""
     if isinstance(identity_id, str):
         identity_id = int(identity_id) if identity_id.isascii() and identity_id.isdigit() else None
-    identity = await db.scalar(source_identities(source).where(DirectoryIdentity.id == identity_id)) \
+    identity = await db.scalar(_SOURCE_IDENTITY, {"source": source.id, "id": identity_id}) \
         if people._is_id(identity_id) else None
     if identity is None:
         raise NotFound()
@@ -393,8 +394,7 @@ async def finish_sync(
         else:
             for identity in missing:
                 identity.active = False
-                person = await db.get(Person, identity.person_id)
-                if await _deactivate_if_unlisted(db, source, person):
+                if await _deactivate_if_unlisted(db, source, identity.person_id):
                     counts["deactivated"] += 1
     sync.counts = dict(counts)
     sync.errors = errors[:1000]
@@ -409,19 +409,21 @@ async def finish_sync(
 
 async def run_batch(
     db: AsyncSession, source: DirectorySource, records, *, dry_run: bool = False, full: bool = True,
-    failure: str | None = None, progress=None,
+    failure: str | None = None, progress=None, before_managers=None,
 ) -> DirectorySync:
     """Apply a batch of entries a page at a time (bulk.apply_page); the entries a page leaves to the careful path
     go through apply_record, each in its own savepoint: a bad entry is reported and the rest go on.
 
-    With dry_run the caller rolls the transaction back; the report says what would have changed.
+    `records` may be an async iterable (an LDAP sync applies pages as they are read); `before_managers`, an async
+    callable run after the last page, before managers are resolved. With dry_run the caller rolls the transaction
+    back; the report says what would have changed.
     """
     sync = await start_sync(db, source, dry_run=dry_run)
     counts: Counter = Counter()
     errors: list[dict] = []
     seen: set[str] = set()
     done = analyzed_at = 0
-    for page in _pages(records, bulk.PAGE_SIZE):
+    async for page in _pages(records, bulk.PAGE_SIZE):
         entries: list[Record] = []
         for item in page:
             if isinstance(item, dict) and "error" in item:  # the reader could not make a record of this entry
@@ -450,6 +452,8 @@ async def run_batch(
         if grown >= max(ANALYZE_AFTER, 2 * analyzed_at):
             await _refresh_statistics(db)
             analyzed_at = grown
+    if before_managers is not None:
+        await before_managers()
     counts["managers"] += await resolve_managers(db, source, errors=errors)  # and those set at creation
     return await finish_sync(db, source, sync, counts, errors, seen, failure=failure, full=full)
 
@@ -466,15 +470,22 @@ async def _refresh_statistics(db: AsyncSession) -> None:
         log.warning("directory.analyze_failed", error=type(error.orig).__name__)
 
 
-def _pages(items, size: int):
+async def _pages(items, size: int):
+    if not hasattr(items, "__aiter__"):
+        items = _as_async(items)
     page: list = []
-    for item in items:
+    async for item in items:
         page.append(item)
         if len(page) == size:
             yield page
             page = []
     if page:
         yield page
+
+
+async def _as_async(items):
+    for item in items:
+        yield item
 
 
 async def _apply_carefully(
@@ -489,9 +500,7 @@ async def _apply_carefully(
         errors.extend({"entry": record.external_id, **e.render()} for e in error.errors)
         return
     counts[outcome.action] += 1
-    for name, why in outcome.skipped.items():
-        if why == "invalid":
-            errors.append({"entry": record.external_id, "field": name, "reason": "invalid value"})
+    errors.extend(outcome.errors)
 
 
 # --- administration ----------------------------------------------------------------------------------------

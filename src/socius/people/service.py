@@ -358,13 +358,16 @@ def name_keys(person: Person) -> set[str]:
     return {k[:400] for k in keys if k}
 
 
+_INSERT_NAME_KEYS = insert_rows(PersonNameKey.__table__, ("person_id", "key", "sort_key"))
+
+
 async def refresh_name_keys(db: AsyncSession, person: Person, *, new: bool = False) -> None:
     if not new:
         await db.execute(delete(PersonNameKey).where(PersonNameKey.person_id == person.id))
     keys = name_keys(person)
     if keys:  # one JSON parameter: the statement compiles once, whatever the number of keys
-        await db.execute(insert_rows(PersonNameKey.__table__, [
-            {"person_id": person.id, "key": k, "sort_key": person.sort_key} for k in sorted(keys)]))
+        await db.execute(_INSERT_NAME_KEYS, {"rows": [
+            {"person_id": person.id, "key": k, "sort_key": person.sort_key} for k in sorted(keys)]})
 
 
 async def mark_hand_edited(db: AsyncSession, person_id: int, fields: list[str]) -> None:
