@@ -93,3 +93,14 @@ def test_processes_starting_at_once_share_one_index(tmp_path):
         thread.join()
     assert len(set(opened)) == 1 and (tmp_path / "current").resolve() == opened[0]
     assert len([p for p in tmp_path.iterdir() if p.name.startswith("v")]) == 1
+
+
+def test_authors_of_hits_on_request(indexed):
+    parsed = parse("concrete")
+    spec = QuerySpec(parsed.must, [], Filters(), INSIDER)
+    assert {h.author_id for h in indexed.search(spec).hits} == {None}
+    spec.with_authors = True
+    assert {h.id: h.author_id for h in indexed.search(spec).hits} == {1: 7, 2: 8}
+    # Documents without an author (people) have none.
+    people = QuerySpec(parse("zora").must, [], Filters(), INSIDER, with_authors=True)
+    assert [(h.kind, h.author_id) for h in indexed.search(people).hits] == [("person", None)]

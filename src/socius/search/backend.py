@@ -77,6 +77,8 @@ class QuerySpec:
     facets: bool = True
     # Tolerate a typo in people's names (one edit on name keys) when nothing matches as typed.
     fuzzy_names: bool = True
+    # Fill `Hit.author_id` (for aggregating the top hits per author: the expert finder).
+    with_authors: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Hit:
     kind: str
     id: int
     score: float
+    # Only when the query asked for it (`QuerySpec.with_authors`); None for documents without an author.
+    author_id: int | None = None
 
 
 @dataclass

@@ -319,7 +319,10 @@ class TantivyBackend:
             result = searcher.search(query, spec.limit, count=count, offset=spec.offset)
         addresses = [address for _score, address in result.hits]
         uids = searcher.fast_field_values("uid", addresses) if addresses else []
-        hits = [Hit(*_split_uid(u), float(score)) for (score, _a), u in zip(result.hits, uids, strict=True)]
+        authors = searcher.fast_field_values("author", addresses) if spec.with_authors and addresses \
+            else [None] * len(addresses)
+        hits = [Hit(*_split_uid(u), float(score), author)
+                for (score, _a), u, author in zip(result.hits, uids, authors, strict=True)]
         if spec.order == "relevance" and hits:
             # Recency breaks ties between equally relevant documents.
             updated = searcher.fast_field_values("updated", addresses)
