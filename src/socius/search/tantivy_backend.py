@@ -48,6 +48,8 @@ REBUILD_HEAP = 512_000_000
 # One document in SAMPLE_RATE carries `sample`: counting a common query's matches there and scaling up costs a
 # fraction of counting them all.
 SAMPLE_RATE = 128
+# A kind's count is estimated when at least this many of its sampled documents match (about 5,000 in all).
+MIN_SAMPLED = 40
 MAX_PREFIX = 24  # longer prefixes match nobody's name, and their automata grow past Tantivy's limit
 # Name keys are indexed with their beginnings up to this length, so "c" or "chen" as one types is one term, not
 # a regex over every name (measured at 200,000 people: "c" 83 ms as a regex).
@@ -104,6 +106,7 @@ def build_schema() -> tantivy.Schema:
 
 
 SCHEMA = build_schema()
+_SAMPLED = Query.const_score_query(Query.term_query(SCHEMA, "sample", 1), 0.0)
 
 
 # A document after analysis: its key and its fields as JSON for the writer's `add_json` (parsed in Rust: a third
@@ -316,8 +319,7 @@ class TantivyBackend:
         base = [(Occur.Must, q) for q in must] + [(Occur.MustNot, q) for q in must_not]
         base += _restrictions(spec)
         query = Query.boolean_query(base + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in kind_filter])
-        # With facets, the per-kind counts give the total too: one pass over the matches rather than two (a
-        # count visits every match; the top hits alone need not).
+        # The top hits without counting every match: counting is apart (below) and cheaper there.
         count = not spec.facets
         if spec.order == "newest":
             result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
@@ -337,10 +339,10 @@ class TantivyBackend:
         if count:
             return BackendResult(hits, result.count, {})
         # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
-        buckets = searcher.aggregate(Query.boolean_query(base), {"k": {"terms": {"field": "kind", "size": 50}}})
-        facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+        facets, estimated = _kind_counts(searcher, base)
         kinds = spec.filters.kinds or list(facets)
-        return BackendResult(hits, sum(facets.get(k, 0) for k in kinds), facets)
+        total = sum(facets.get(k, 0) for k in kinds)
+        return BackendResult(hits, total, facets, estimated, any(k in estimated for k in kinds))
 
     def suggest_names(self, prefix: str, visibility: frozenset[str], kinds: list[str], limit: int) -> list[Hit]:
         if not prefix or not visibility or len(prefix) > MAX_PREFIX:
@@ -379,6 +381,32 @@ class TantivyBackend:
         for start in range(0, len(addresses), 10_000):
             for value in searcher.fast_field_values("uid", addresses[start:start + 10_000]):
                 yield _split_uid(value)[1]
+
+
+def _kind_counts(searcher: tantivy.Searcher, base: list[tuple[Occur, Query]]) -> tuple[dict[str, int], frozenset[str]]:
+    """Matches per kind: exact for kinds with few, estimated from the sample for kinds with many (counting every
+    match of a common query cost more than ranking it; see docs/search.md)."""
+    sampled = _per_kind(searcher, Query.boolean_query([*base, (Occur.Must, _SAMPLED)]))
+    large = {kind for kind, n in sampled.items() if n >= MIN_SAMPLED}
+    if not large:
+        return _per_kind(searcher, Query.boolean_query(base)), frozenset()
+    counts = {kind: _about(n * SAMPLE_RATE) for kind, n in sampled.items() if kind in large}
+    # The other kinds exactly: few of their documents match (but a kind of few documents may have none sampled).
+    others = [k for k in KIND_CODES if k not in large]
+    if others:
+        only = Query.const_score_query(Query.term_set_query(SCHEMA, "kind", others), 0.0)
+        counts |= _per_kind(searcher, Query.boolean_query([*base, (Occur.Must, only)]))
+    return counts, frozenset(large)
+
+
+def _per_kind(searcher: tantivy.Searcher, query: Query) -> dict[str, int]:
+    buckets = searcher.aggregate(query, {"k": {"terms": {"field": "kind", "size": 50}}})
+    return {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+
+
+def _about(n: int) -> int:
+    """An estimate rounded to two significant digits (61,952 → 62,000): no more precise than it is."""
+    return round(n, 2 - len(str(n)))
 
 
 def _prefix_pattern(prefix: str) -> str:
