@@ -6,6 +6,7 @@ import pytest
 
 from socius.people import service as people
 from socius.people.models import Role
+from socius.search import tantivy_backend
 from tests.people.conftest import field_errors
 
 
@@ -126,6 +127,24 @@ async def test_kind_filter_facets_and_pages(api, member, make_person, index_now)
     assert first["total"] == 25 and first["facets"] == {"person": 25}
     assert len(first["items"]) == 20 and len(second["items"]) == 5
     assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
+
+
+async def test_large_counts_say_they_are_estimates(api, search_app, client, login, member, make_person, index_now,
+                                                   monkeypatch):
+    # A sample of 1 in 2 documents and 3 sampled matches as "many" stand in for a large index.
+    monkeypatch.setattr(tantivy_backend, "SAMPLE_RATE", 2)
+    monkeypatch.setattr(tantivy_backend, "MIN_SAMPLED", 3)
+    for n in range(25):
+        await make_person(f"Tester {n:02d}", username=f"tester{n}", title="Quality engineer")
+    await index_now()
+    body = (await (await api(member)).get("/api/v1/search", params={"q": "quality"})).json()
+    assert body["total_is_estimate"] and body["estimated_facets"] == ["person"]
+    assert 10 <= body["total"] <= 40 and len(body["items"]) == 20
+    await login(client, member)
+    page = (await client.get("/search", params={"q": "quality"})).text
+    assert f"about {body['total']} results" in page and f"People (about {body['total']})" in page
+    exact = (await (await api(member)).get("/api/v1/search", params={"q": "tester 07"})).json()
+    assert exact["total"] == 1 and not exact["total_is_estimate"] and exact["estimated_facets"] == []
 
 
 async def test_exclusion_and_phrases(api, member, staff):

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from socius.search import tantivy_backend
 from socius.search.backend import Document, Filters, QuerySpec
 from socius.search.query import parse
 from socius.search.tantivy_backend import KIND_CODES, register_kind_code
@@ -104,3 +105,28 @@ def test_authors_of_hits_on_request(indexed):
     # Documents without an author (people) have none.
     people = QuerySpec(parse("zora").must, [], Filters(), INSIDER, with_authors=True)
     assert [(h.kind, h.author_id) for h in indexed.search(people).hits] == [("person", None)]
+
+
+def test_large_counts_are_estimated_from_visible_documents_only(backend, monkeypatch):
+    # A tiny sample rate stands in for a large index: 1 in 4 documents sampled, 5 sampled matches make "many".
+    monkeypatch.setattr(tantivy_backend, "SAMPLE_RATE", 4)
+    monkeypatch.setattr(tantivy_backend, "MIN_SAMPLED", 5)
+    if "post" not in KIND_CODES:
+        register_kind_code("post", 90)
+    public = [Document("post", i, "Concrete plan", "mixing", visibility=["members"]) for i in range(1, 401)]
+    secret = [Document("post", i, "Concrete zirconium deal", "", visibility=["c:5"]) for i in range(401, 801)]
+    people = [Document("person", i, "Concrete expert", names=["expert"], visibility=["members"]) for i in (1, 2, 3)]
+    backend.index(public + secret + people)
+    backend.commit()
+
+    outside = run(backend, "concrete")
+    assert outside.total_is_estimate and outside.estimated == {"post"}
+    assert 300 <= outside.facets["post"] <= 500  # about the 400 public posts; the 400 restricted are not counted
+    assert outside.facets["person"] == 3  # few matches are counted exactly
+    assert outside.total == outside.facets["post"] + 3
+    assert 600 <= run(backend, "concrete", INSIDER).facets["post"] <= 1000
+    # What only a member of community 5 may see is neither estimated nor counted for others.
+    hidden = run(backend, "zirconium")
+    assert hidden.total == 0 and hidden.facets == {} and not hidden.total_is_estimate
+    exact = run(backend, "concrete", kinds=["person"])
+    assert exact.total == 3 and not exact.total_is_estimate and exact.estimated == {"post"}

@@ -5,11 +5,11 @@ Traditional characters, Simplified characters, pinyin or Latin letters folds to 
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import pairwise
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
@@ -127,14 +127,9 @@ def _jieba():
     return rjieba
 
 
-# Full-width ASCII (what Chinese input methods type: "，", "ＡＢＣ") and the ideographic space, as NFKC maps them.
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-
-
 def normalise(text: str) -> str:
     """NFKC, lower-case, control characters out, Traditional→Simplified with Taiwan phrases (軟體→软件)."""
-    # Most text needs only the full-width mapping; full NFKC is slow on long Chinese text, so only when needed.
-    text = text.translate(_FULL_WIDTH)
+    # NFKC maps full-width ASCII (what Chinese input methods type: "，", "ＡＢＣ") and the ideographic space.
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", text.lower())
@@ -184,39 +179,61 @@ def stem(word: str) -> str:
 
 
 def bigrams_of(run: str) -> list[str]:
-    return [run] if len(run) == 1 else [a + b for a, b in pairwise(run)]
+    return [run] if len(run) == 1 else list(map(operator.add, run, run[1:]))
+
+
+# Between texts analysed together: a private-use character, which no step folds, segments or joins across.
+_TEXT_BREAK = "\ue000"
+_TOKEN_BREAK = "\x01"  # joins segmenter tokens, so the tokens of each run are split apart in C, not in a loop
 
 
 def analyse(text: str, *, normalised: bool = False) -> Analysed:
     """The terms a document is indexed by, or a query is searched with."""
-    if not normalised:
-        text = normalise(text)
+    return _analyse_normalised([text if normalised else normalise(text)])[0]
+
+
+def analyse_many(texts: list[str]) -> list[Analysed]:
+    """`analyse` of each text, done together: one OpenCC and one segmenter call for them all (each call costs more
+    than converting or cutting a few hundred characters; measured 3× faster on documents of ~350 characters)."""
+    joined = _TEXT_BREAK.join(t.replace(_TEXT_BREAK, " ") for t in texts)
+    return _analyse_normalised(normalise(joined).split(_TEXT_BREAK))
+
+
+def _analyse_normalised(texts: list[str]) -> list[Analysed]:
     # findall gives (han, cjk, word) per run, one of them non-empty: cheaper than match objects (hot path).
-    pieces = _RUN.findall(text)
-    han_runs = [han for han, _cjk, _word in pieces if han]
-    # One segmenter call for all Han runs (a call per run costs more than the cutting); "\n" marks the breaks.
-    cut = iter(_jieba().cut("\n".join(han_runs)) if han_runs else ())
-    words: list[str] = []
-    bigrams: list[str] = []
-    latin: list[str] = []
-    for han, cjk, word in pieces:
-        if word:
-            latin.append(word)
-            words.append(stem(word))
-            continue
-        if han:
-            for token in cut:
-                if token == "\n":
-                    break
-                words.append(token)
-            run = han
-        else:
-            words.append(cjk)
-            run = cjk
-        if bigrams:
-            bigrams.append(RUN_BREAK)
-        bigrams += bigrams_of(run)
-    return Analysed(words, bigrams, latin)
+    pieces = [_RUN.findall(t) for t in texts]
+    han_runs = [han for runs_ in pieces for han, _cjk, _word in runs_ if han]
+    cut = iter(_cut_runs(han_runs))
+    stems = _STEMS
+    out = []
+    for runs_ in pieces:
+        words: list[str] = []
+        bigrams: list[str] = []
+        latin: list[str] = []
+        for han, cjk, word in runs_:
+            if word:
+                latin.append(word)
+                words.append(stems.get(word) or stem(word))
+                continue
+            if han:
+                words += next(cut)
+                run = han
+            else:
+                words.append(cjk)
+                run = cjk
+            if bigrams:
+                bigrams.append(RUN_BREAK)
+            bigrams += bigrams_of(run)
+        out.append(Analysed(words, bigrams, latin))
+    return out
+
+
+def _cut_runs(han_runs: list[str]) -> list[list[str]]:
+    """The dictionary words of each Han run, from one segmenter call for all of them ("\n" between runs)."""
+    if not han_runs:
+        return []
+    tokens = _TOKEN_BREAK.join(_jieba().cut("\n".join(han_runs)))
+    return [run.split(_TOKEN_BREAK) for run in tokens.split(f"{_TOKEN_BREAK}\n{_TOKEN_BREAK}")]
 
 
 def runs(text: str) -> list[tuple[str, str]]:

@@ -46,7 +46,8 @@ SearchParameters = Annotated[service.SearchRequest, Depends(search_request)]
 async def search(request: Request, db: Session, principal: Caller, wanted: SearchParameters) -> Response:
     found = await service.search(db, principal, runtime.from_request(request), wanted)
     return json_response(SearchOut(
-        q=wanted.q, total=found.total, page=wanted.page, per_page=wanted.per_page, facets=found.facets,
+        q=wanted.q, total=found.total, total_is_estimate=found.total_is_estimate, page=wanted.page,
+        per_page=wanted.per_page, facets=found.facets, estimated_facets=sorted(found.estimated),
         did_you_mean=found.did_you_mean, items=[SearchHitOut(**service.as_json(r)) for r in found.results],
     ))
 

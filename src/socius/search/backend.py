@@ -96,6 +96,10 @@ class BackendResult:
     total: int
     # Matches per kind for the same query without the kind filter.
     facets: dict[str, int] = field(default_factory=dict)
+    # Kinds whose counts are estimates (large counts may be, rounded to two significant digits), and whether the
+    # total is one: pages and the API say "about".
+    estimated: frozenset[str] = frozenset()
+    total_is_estimate: bool = False
 
 
 class SearchBackend(Protocol):

@@ -33,7 +33,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.db import Database, libpq_conninfo
 from socius.search import registry
-from socius.search.tantivy_backend import TantivyBackend, new_generation, prepare_many, swap
+from socius.search.tantivy_backend import (
+    REBUILD_HEAP,
+    TantivyBackend,
+    new_generation,
+    prepare_many,
+    register_kind_code,
+    swap,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -171,16 +178,49 @@ class RebuildReport:
     generation: Path | None = None
 
 
+# A rebuild's worker process: its own event loop and database connection, reading the rebuild's snapshot.
+_worker: dict = {}
+
+
+def _start_worker(database_url: str, snapshot: str) -> None:
+    _worker.update(loop=asyncio.new_event_loop(), database=Database(database_url, pool_size=1), snapshot=snapshot)
+
+
+def _load_and_prepare(kind_name: str, code: int, load, ids: list[int]) -> list:
+    """In a worker: load the items as the rebuild's snapshot sees them and analyse them. The worker loads as well
+    as analyses so the parent only feeds the writer (loading there capped the rate: see docs/performance.md)."""
+    register_kind_code(kind_name, code)
+    return prepare_many(_worker["loop"].run_until_complete(_load_in_snapshot(load, ids)))
+
+
+async def _load_in_snapshot(load, ids: list[int]) -> list:
+    async with _worker["database"].engine.connect() as conn:
+        await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with AsyncSession(bind=conn) as db, db.begin():
+            await db.execute(text(f"SET TRANSACTION SNAPSHOT '{_worker['snapshot']}'"))
+            return await load(db, ids)
+
+
 @contextlib.contextmanager
-def _analysers(workers: int):
-    """`analyse(documents)` → a future of their prepared form: in `workers` processes, or a thread if 1."""
+def _preparers(workers: int, db: AsyncSession, database_url: str, snapshot: str):
+    """`await prepare(kind, ids)` → a future of the items' prepared documents: loaded and analysed in `workers`
+    processes (reading the exported `snapshot`), or loaded here and analysed in a thread if 1."""
     if workers <= 1:
-        yield lambda documents: asyncio.ensure_future(asyncio.to_thread(prepare_many, documents))
+        async def here(kind: registry.ContentKind, ids: list[int]) -> asyncio.Future:
+            documents = await kind.load(db, ids)
+            return asyncio.ensure_future(asyncio.to_thread(prepare_many, documents))
+
+        yield here
         return
     # spawn, not fork: this process has threads (Tantivy's, the event loop's executor) that fork would copy.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(database_url, snapshot)) as pool:
         loop = asyncio.get_running_loop()
-        yield lambda documents: loop.run_in_executor(pool, prepare_many, documents)
+
+        async def elsewhere(kind: registry.ContentKind, ids: list[int]) -> asyncio.Future:
+            return loop.run_in_executor(pool, _load_and_prepare, kind.name, kind.code, kind.load, ids)
+
+        yield elsewhere
 
 
 async def rebuild(database: Database, database_url: str, root: Path, *,
@@ -196,16 +236,17 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
         # Waits for another rebuild, never for the indexer.
         await lock_conn.execute("SELECT pg_advisory_lock(%s)", (REINDEX_LOCK,))
         generation = new_generation(root)
-        backend = TantivyBackend(root, generation=generation)
+        backend = TantivyBackend(root, generation=generation, writer_heap=REBUILD_HEAP)
         try:
             async with database.engine.connect() as conn:
                 await conn.execution_options(isolation_level="REPEATABLE READ")
                 async with AsyncSession(bind=conn) as db, db.begin():
                     snapshot = await db.scalar(text("SELECT CAST(txid_current_snapshot() AS text)"))
-                    with _analysers(workers) as analyse:
+                    exported = await db.scalar(text("SELECT pg_export_snapshot()"))
+                    with _preparers(workers, db, database_url, exported) as prepare:
                         for kind in registry.kinds().values():
-                            report.documents += await _index_kind(db, kind, backend, analyse, batch=batch,
-                                                                  ahead=max(1, workers), on_progress=on_progress)
+                            report.documents += await _index_kind(db, kind, backend, prepare, batch=batch,
+                                                                  ahead=2 * max(1, workers), on_progress=on_progress)
                     await asyncio.to_thread(backend.commit)
             async with database.transaction() as db:
                 await db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWAP_LOCK})
@@ -225,9 +266,9 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
     return report
 
 
-async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: TantivyBackend, analyse, *,
+async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: TantivyBackend, prepare, *,
                       batch: int, ahead: int, on_progress) -> int:
-    """Every document of one kind into `backend`; analysis of `ahead` batches runs while the next one loads."""
+    """Every document of one kind into `backend`; `ahead` batches are prepared while earlier ones are written."""
     total = await _count(db, kind.name)
     done = indexed = 0
     inflight: deque[tuple[int, asyncio.Future]] = deque()
@@ -246,7 +287,7 @@ async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: Tan
                 on_progress(kind.name, done, total)
 
     async for ids in kind.all_ids(db, batch):
-        inflight.append((len(ids), analyse(await kind.load(db, ids))))
+        inflight.append((len(ids), await prepare(kind, ids)))
         await flush(ahead)
     await flush(0)
     return indexed

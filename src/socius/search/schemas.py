@@ -26,8 +26,12 @@ class SearchOut(BaseModel):
     total: int
     page: int
     per_page: int
+    # Large counts are estimated from a sample and rounded to two significant digits: then this is true.
+    total_is_estimate: bool = False
     # Matches per kind for the same query and filters, whichever kind is selected.
     facets: dict[str, int]
+    # Kinds whose counts in `facets` are such estimates.
+    estimated_facets: list[str] = []
     did_you_mean: str | None = None
     items: list[SearchHitOut]
 

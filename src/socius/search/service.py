@@ -55,6 +55,9 @@ class SearchPage:
     total: int
     facets: dict[str, int]
     did_you_mean: str | None = None
+    # Large counts are estimates (see SearchBackend.search): the total, and the tabs of these kinds.
+    total_is_estimate: bool = False
+    estimated: frozenset[str] = frozenset()
 
     @property
     def pages(self) -> int:
@@ -121,7 +124,8 @@ async def search(db: AsyncSession, principal: Principal, backend: SearchBackend,
     )
     found = backend.search(spec)
     results = await _hydrate(db, principal, found.hits, parsed)
-    page = SearchPage(request, results, found.total, found.facets)
+    page = SearchPage(request, results, found.total, found.facets, total_is_estimate=found.total_is_estimate,
+                      estimated=found.estimated)
     if not found.total and parsed.words:
         page.did_you_mean = await asyncio.to_thread(_did_you_mean, backend, request.q, parsed, keys)
     return page

@@ -15,6 +15,7 @@ Known limits of the `tantivy` Python package, measured (docs/search.md):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -32,7 +33,7 @@ from socius.search.backend import BOOSTS, BackendResult, Document, Hit, QuerySpe
 
 log = structlog.get_logger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Kinds get a small number each; the document key is (code << 48) | id, so one i64 term deletes one document.
 KIND_CODES: dict[str, int] = {}
 _ID_BITS = 48
@@ -42,6 +43,13 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # scorers of a query (measured: a Han query's cost went mostly to the extra fields).
 TEXT_FIELDS = ("title", "text", "private")
 WRITER_HEAP = 64_000_000
+# A rebuild writes a whole index at once: a larger heap makes fewer, larger segments, so fewer merges.
+REBUILD_HEAP = 512_000_000
+# One document in SAMPLE_RATE carries `sample`: counting a common query's matches there and scaling up costs a
+# fraction of counting them all.
+SAMPLE_RATE = 128
+# A kind's count is estimated when at least this many of its sampled documents match (about 5,000 in all).
+MIN_SAMPLED = 40
 MAX_PREFIX = 24  # longer prefixes match nobody's name, and their automata grow past Tantivy's limit
 # Name keys are indexed with their beginnings up to this length, so "c" or "chen" as one types is one term, not
 # a regex over every name (measured at 200,000 people: "c" 83 ms as a regex).
@@ -60,6 +68,11 @@ def register_kind_code(kind: str, code: int) -> None:
 
 def uid(kind: str, item_id: int) -> int:
     return (KIND_CODES[kind] << _ID_BITS) | item_id
+
+
+def in_sample(key: int) -> bool:
+    """A fixed one in SAMPLE_RATE of all documents, spread evenly over kinds and ids (a multiplicative hash)."""
+    return ((key * 0x9E3779B97F4A7C15) & 0xFFFF_FFFF_FFFF_FFFF) >> 32 < (1 << 32) // SAMPLE_RATE
 
 
 def _split_uid(value: int) -> tuple[str, int]:
@@ -81,6 +94,8 @@ def build_schema() -> tantivy.Schema:
     b.add_text_field("spell", tokenizer_name="whitespace", index_option="basic")
     b.add_text_field("tag", tokenizer_name="raw", index_option="basic")
     b.add_text_field("vis", tokenizer_name="raw", index_option="basic")
+    # 1 on a fixed sample of the documents (1 in SAMPLE_RATE), for estimating large counts (see `_count`).
+    b.add_integer_field("sample", indexed=True)
     b.add_integer_field("community", indexed=True, fast=True)
     b.add_integer_field("author", indexed=True, fast=True)
     b.add_integer_field("archived", indexed=True, fast=True)
@@ -91,69 +106,62 @@ def build_schema() -> tantivy.Schema:
 
 
 SCHEMA = build_schema()
+_SAMPLED = Query.const_score_query(Query.term_query(SCHEMA, "sample", 1), 0.0)
 
 
-# A document's fields after analysis: plain strings and numbers, so analysis can run in other processes.
-Prepared = tuple[str, int, list[tuple[str, str]], list[tuple[str, int]]]
+# A document after analysis: its key and its fields as JSON for the writer's `add_json` (parsed in Rust: a third
+# of the cost of building a tantivy.Document field by field in Python), so analysis can run in other processes.
+Prepared = tuple[int, str]
 
 
 def prepare(document: Document) -> Prepared:
-    """Analyse a document into (kind, id, text fields, integer fields): the slow, pure-Python part."""
-    texts: list[tuple[str, str]] = [("kind", document.kind)]
-    title = text.analyse(document.title or "")
-    rest = text.analyse("\n".join(filter(None, [" ".join(document.tags), document.body])))
-    private = text.analyse(document.private or "")
+    return prepare_many([document])[0]
+
+
+def prepare_many(documents: list[Document]) -> list[Prepared]:
+    """Analyse documents for the index: the slow, pure-Python part (all their texts in one batch)."""
+    analysed = iter(text.analyse_many([part for d in documents for part in _texts(d)]))
+    return [_prepared(d, next(analysed), next(analysed), next(analysed)) for d in documents]
+
+
+def _texts(document: Document) -> tuple[str, str, str]:
+    rest = "\n".join(filter(None, [" ".join(document.tags), document.body]))
+    return document.title or "", rest, document.private or ""
+
+
+def _prepared(document: Document, title: text.Analysed, rest: text.Analysed, private: text.Analysed) -> Prepared:
+    key = uid(document.kind, document.id)
+    fields: dict[str, object] = {"uid": key, "kind": document.kind}
     bridge = [text.RUN_BREAK] if title.bigrams and rest.bigrams else []
     for name, words, bigrams in (("title", title.words, title.bigrams),
                                  ("text", title.words + rest.words, title.bigrams + bridge + rest.bigrams),
                                  ("private", private.words, private.bigrams)):
         if words:
-            texts.append((f"{name}_w", " ".join(words)))
+            fields[f"{name}_w"] = " ".join(words)
         if bigrams:
-            texts.append((f"{name}_b", " ".join(bigrams)))
+            fields[f"{name}_b"] = " ".join(bigrams)
     spell = title.latin + rest.latin
     if document.names:
-        texts.append(("names", " ".join(document.names)))
-        prefixes = {key[:n] for key in document.names for n in range(1, min(len(key), PREFIX_LENGTH) + 1)}
-        texts.append(("prefixes", " ".join(sorted(prefixes))))
+        fields["names"] = " ".join(document.names)
+        prefixes = {name[:n] for name in document.names for n in range(1, min(len(name), PREFIX_LENGTH) + 1)}
+        fields["prefixes"] = " ".join(sorted(prefixes))
         spell.extend(n for n in document.names if n.isascii() and n.isalpha())
     if spell:
-        texts.append(("spell", " ".join(spell)))
-    texts += [("tag", text.fold(tag)) for tag in document.tags]
-    texts += [("vis", key) for key in document.visibility]
-    if "members" not in document.visibility:
-        texts.append(("vis", RESTRICTED))
-    created = document.created_at or document.updated_at or _EPOCH
-    numbers = [("archived", 1 if document.archived else 0),
-               ("updated", int((document.updated_at or created).timestamp())),
-               ("created", int(created.timestamp()))]
+        fields["spell"] = " ".join(spell)
+    if document.tags:
+        fields["tag"] = [text.fold(tag) for tag in document.tags]
+    fields["vis"] = document.visibility if "members" in document.visibility else [*document.visibility, RESTRICTED]
+    created = (document.created_at or document.updated_at or _EPOCH).astimezone(dt.UTC).replace(microsecond=0)
+    fields["archived"] = 1 if document.archived else 0
+    fields["updated"] = int((document.updated_at or created).timestamp())
+    fields["created"] = created.isoformat()
     if document.community_id is not None:
-        numbers.append(("community", document.community_id))
+        fields["community"] = document.community_id
     if document.author_id is not None:
-        numbers.append(("author", document.author_id))
-    return document.kind, document.id, texts, numbers
-
-
-def prepare_many(documents: list[Document]) -> list[Prepared]:
-    return [prepare(d) for d in documents]
-
-
-def build(prepared: Prepared) -> tantivy.Document:
-    kind, item_id, texts, numbers = prepared
-    doc = tantivy.Document()
-    doc.add_integer("uid", uid(kind, item_id))
-    for name, value in texts:
-        doc.add_text(name, value)
-    for name, number in numbers:
-        if name == "created":
-            doc.add_date(name, dt.datetime.fromtimestamp(number, dt.UTC))
-        else:
-            doc.add_integer(name, number)
-    return doc
-
-
-def to_tantivy(document: Document) -> tantivy.Document:
-    return build(prepare(document))
+        fields["author"] = document.author_id
+    if in_sample(key):
+        fields["sample"] = 1
+    return key, json.dumps(fields, ensure_ascii=False)
 
 
 # --- generations on disk ---------------------------------------------------------------------------------------
@@ -214,8 +222,9 @@ def ensure_current(root: Path) -> Path:
 class TantivyBackend:
     """SearchBackend on a Tantivy index. One writer per index (Tantivy locks it): only the indexer writes."""
 
-    def __init__(self, root: Path, *, generation: Path | None = None) -> None:
+    def __init__(self, root: Path, *, generation: Path | None = None, writer_heap: int = WRITER_HEAP) -> None:
         self.root = Path(root)
+        self._writer_heap = writer_heap
         # A fixed generation (a rebuild writing aside) never follows the `current` symlink.
         self._fixed = generation
         self._lock = threading.Lock()
@@ -245,7 +254,7 @@ class TantivyBackend:
     def _get_writer(self) -> tantivy.IndexWriter:
         self._follow_swap()
         if self._writer is None:
-            self._writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            self._writer = self._index.writer(heap_size=self._writer_heap, num_threads=1)
         return self._writer
 
     # writes
@@ -258,10 +267,10 @@ class TantivyBackend:
         skips deleting an older version first: for a new generation being built, which holds none (the delete
         costs more than the add)."""
         writer = self._get_writer()
-        for item in prepared:
+        for key, fields in prepared:
             if replace:
-                writer.delete_documents_by_term("uid", uid(item[0], item[1]))
-            writer.add_document(build(item))
+                writer.delete_documents_by_term("uid", key)
+            writer.add_json(fields)
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
         writer = self._get_writer()
@@ -310,8 +319,7 @@ class TantivyBackend:
         base = [(Occur.Must, q) for q in must] + [(Occur.MustNot, q) for q in must_not]
         base += _restrictions(spec)
         query = Query.boolean_query(base + [(Occur.Must, Query.const_score_query(q, 0.0)) for q in kind_filter])
-        # With facets, the per-kind counts give the total too: one pass over the matches rather than two (a
-        # count visits every match; the top hits alone need not).
+        # The top hits without counting every match: counting is apart (below) and cheaper there.
         count = not spec.facets
         if spec.order == "newest":
             result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
@@ -331,10 +339,10 @@ class TantivyBackend:
         if count:
             return BackendResult(hits, result.count, {})
         # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
-        buckets = searcher.aggregate(Query.boolean_query(base), {"k": {"terms": {"field": "kind", "size": 50}}})
-        facets = {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+        facets, estimated = _kind_counts(searcher, base)
         kinds = spec.filters.kinds or list(facets)
-        return BackendResult(hits, sum(facets.get(k, 0) for k in kinds), facets)
+        total = sum(facets.get(k, 0) for k in kinds)
+        return BackendResult(hits, total, facets, estimated, any(k in estimated for k in kinds))
 
     def suggest_names(self, prefix: str, visibility: frozenset[str], kinds: list[str], limit: int) -> list[Hit]:
         if not prefix or not visibility or len(prefix) > MAX_PREFIX:
@@ -373,6 +381,32 @@ class TantivyBackend:
         for start in range(0, len(addresses), 10_000):
             for value in searcher.fast_field_values("uid", addresses[start:start + 10_000]):
                 yield _split_uid(value)[1]
+
+
+def _kind_counts(searcher: tantivy.Searcher, base: list[tuple[Occur, Query]]) -> tuple[dict[str, int], frozenset[str]]:
+    """Matches per kind: exact for kinds with few, estimated from the sample for kinds with many (counting every
+    match of a common query cost more than ranking it; see docs/search.md)."""
+    sampled = _per_kind(searcher, Query.boolean_query([*base, (Occur.Must, _SAMPLED)]))
+    large = {kind for kind, n in sampled.items() if n >= MIN_SAMPLED}
+    if not large:
+        return _per_kind(searcher, Query.boolean_query(base)), frozenset()
+    counts = {kind: _about(n * SAMPLE_RATE) for kind, n in sampled.items() if kind in large}
+    # The other kinds exactly: few of their documents match (but a kind of few documents may have none sampled).
+    others = [k for k in KIND_CODES if k not in large]
+    if others:
+        only = Query.const_score_query(Query.term_set_query(SCHEMA, "kind", others), 0.0)
+        counts |= _per_kind(searcher, Query.boolean_query([*base, (Occur.Must, only)]))
+    return counts, frozenset(large)
+
+
+def _per_kind(searcher: tantivy.Searcher, query: Query) -> dict[str, int]:
+    buckets = searcher.aggregate(query, {"k": {"terms": {"field": "kind", "size": 50}}})
+    return {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
+
+
+def _about(n: int) -> int:
+    """An estimate rounded to two significant digits (61,952 → 62,000): no more precise than it is."""
+    return round(n, 2 - len(str(n)))
 
 
 def _prefix_pattern(prefix: str) -> str:
