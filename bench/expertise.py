@@ -51,10 +51,10 @@ CHUNK = 100_000  # assignments per import transaction
 def skills(rng: random.Random) -> tuple[list[str], list[float]]:
     """Skill labels, most common first, with Zipf-like weights: the corpus vocabulary (zh-Hant, English), then
     made-up rare ones."""
-    vocab = search_corpus.vocabularies()
-    labels = [w for w in vocab["zh-Hant"][0] if len(w) >= 2][:150] + [w for w in vocab["en"][0] if len(w) >= 4][:100]
+    labels = [w for w in search_corpus.HANT if len(w) >= 2][:150] + [w for w in search_corpus.ENGLISH
+                                                                       if len(w) >= 4][:100]
     rng.shuffle(labels)
-    labels += [search_corpus.tail_word("zh-Hant" if n % 2 else "en", n) + ("技術" if n % 2 else " methods")
+    labels += [search_corpus.tail_word("hant" if n % 2 else "en", n // 2) + ("技術" if n % 2 else " methods")
                for n in range(TAIL)]
     weights = [1 / (rank + 5) for rank in range(len(labels))]
     return labels, weights

@@ -461,18 +461,20 @@ async def import_tags(db: AsyncSession, given: list[tuple[int, int, str]]) -> in
     labels: dict[str, str] = {}
     for (_t, _p, key), label in cleaned.items():
         labels.setdefault(key, label)
-    await db.execute(insert_rows(Tag.__table__, [{"key": k, "label": v} for k, v in labels.items()])
-                     .on_conflict_do_nothing(index_elements=["key"]))
+    await db.execute(insert_rows(Tag.__table__, ("key", "label")).on_conflict_do_nothing(index_elements=["key"]),
+                     {"rows": [{"key": k, "label": v} for k, v in labels.items()]})
     tags = await resolve_many(db, list(labels))
     new_terms = [{"term": t, "tag_id": tags[k].id} for k in labels for t in terms_of(k)]
     for start in range(0, len(new_terms), 5000):
-        await db.execute(insert_rows(TagTerm.__table__, new_terms[start:start + 5000]).on_conflict_do_nothing())
+        await db.execute(insert_rows(TagTerm.__table__, ("term", "tag_id")).on_conflict_do_nothing(),
+                         {"rows": new_terms[start:start + 5000]})
     rows = [{"person_id": p, "tag_id": tags[k].id, "tagger_id": t, "spelling": label}
             for (t, p, k), label in cleaned.items()]
     added = 0
     for start in range(0, len(rows), 5000):
-        result = await db.execute(insert_rows(TagAssignment.__table__, rows[start:start + 5000])
-                                  .on_conflict_do_nothing().returning(TagAssignment.tag_id))
+        result = await db.execute(insert_rows(TagAssignment.__table__, ("person_id", "tag_id", "tagger_id", "spelling"))
+                                  .on_conflict_do_nothing().returning(TagAssignment.tag_id),
+                                  {"rows": rows[start:start + 5000]})
         added += len(result.all())
     spellings: dict[tuple[int, str], int] = {}
     for (_t, _p, key), label in cleaned.items():
