@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -69,15 +70,16 @@ def _ensure_tags(console: Console, url: str, conninfo: str, target: int) -> dict
         ids = [r[0] for r in conn.execute("SELECT id FROM person WHERE deactivated_at IS NULL ORDER BY id")]
     rng = random.Random(11)
     labels, weights = skills(rng)
+    cumulative = list(itertools.accumulate(weights))
     tw2sp = search_corpus._tw2sp()
     console.print(f"Seeding {target - present:,} tag assignments through import_tags…")
     t0 = time.perf_counter()
     done = present
     while done < target:
         rows = []
-        for _ in range(min(CHUNK, target - done)):
+        n = min(CHUNK, target - done)
+        for label in rng.choices(labels, cum_weights=cumulative, k=n):
             person = rng.choice(ids)
-            label = rng.choices(labels, weights)[0]
             tagger = person if rng.random() < 0.35 else rng.choice(ids)
             if rng.random() < 0.3 and any("\u4e00" <= ch <= "\u9fff" for ch in label):
                 label = tw2sp.convert(label)  # a mainland colleague's spelling
