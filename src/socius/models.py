@@ -1,7 +1,10 @@
 """Every module's models, imported so SQLAlchemy and Alembic see the whole schema."""
 
 from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
+from socius.activity.models import Activity, ActivityTag, Follow
 from socius.admin.models import AuditEntry
+from socius.communities.models import Community, Membership
+from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
 from socius.expertise.models import PersonTag, Tag, TagAssignment, TagSpelling, TagTerm, Team
@@ -9,7 +12,35 @@ from socius.notifications.models import Notification
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 from socius.search.models import SearchOutbox
 
-__all__ = ["Account", "ApiToken", "AuditEntry", "Base", "DirectoryIdentity", "DirectoryReview", "DirectorySource",
-           "DirectorySync", "LoginFailure", "Notification", "Person", "PersonFieldSource", "PersonNameKey",
-           "PersonPhoto", "PersonTag", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
-           "WebSession"]
+__all__ = [
+           "Account",
+           "Activity",
+           "ActivityTag",
+           "ApiToken",
+           "AuditEntry",
+           "Base",
+           "Community",
+           "DirectoryIdentity",
+           "DirectoryReview",
+           "DirectorySource",
+           "DirectorySync",
+           "Follow",
+           "Item",
+           "ItemLike",
+           "LoginFailure",
+           "Membership",
+           "Notification",
+           "Person",
+           "PersonFieldSource",
+           "PersonNameKey",
+           "PersonPhoto",
+           "PersonTag",
+           "Report",
+           "SearchOutbox",
+           "Tag",
+           "TagAssignment",
+           "TagSpelling",
+           "TagTerm",
+           "Team",
+           "WebSession",
+]

@@ -17,13 +17,16 @@ class Permission(enum.StrEnum):
     TOKEN_MANAGE_OWN = "accounts:token:manage_own"
     EXPERTISE_READ = "expertise:experts:read"          # the expert finder, team builder, skills coverage
     TAGS_ADMINISTER = "expertise:tag:administer"      # synonyms and merges
+    COMMUNITIES_BROWSE = "communities:community:browse"  # read public and moderated communities, follow people
+    COMMUNITIES_CREATE = "communities:community:create"
+    COMMUNITIES_ADMINISTER = "communities:community:administer"  # every community, restricted ones included
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GUEST: frozenset({Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN}),
     Role.MEMBER: frozenset(
         {Permission.DIRECTORY_READ, Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN,
-         Permission.EXPERTISE_READ}
+         Permission.EXPERTISE_READ, Permission.COMMUNITIES_BROWSE, Permission.COMMUNITIES_CREATE}
     ),
     Role.ADMINISTRATOR: frozenset(Permission),
 }

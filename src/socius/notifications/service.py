@@ -20,6 +20,12 @@ from socius.people.models import Person
 MESSAGES = {
     "tagged": N_("{actor} tagged you with “{tag}”"),
     "endorsed": N_("{actor} endorsed you for “{tag}”"),
+    "invited": N_("{actor} invited you to {community}"),
+    "join_requested": N_("{actor} asked to join {community}"),
+    "join_approved": N_("{actor} approved your request to join {community}"),
+    "mentioned": N_("{actor} mentioned you in “{title}”"),
+    "replied": N_("{actor} replied to “{title}”"),
+    "liked": N_("{actor} liked “{title}”"),
 }
 PAGE_SIZE = 30
 

@@ -76,16 +76,22 @@ _Up = aliased(Person, name="above")
 def readable_clause(principal: Principal, person: Any = Person) -> ColumnElement[bool]:
     """The people this principal may see at all. Every people query starts here.
 
-    Members and administrators see everyone. A guest sees themselves and their host (the employee recorded as
-    their manager); later modules widen this to the people a guest works with in shared spaces. `person` may be
-    an alias of Person, for queries that read two people at once.
+    Members and administrators see everyone. A guest sees themselves, their host (the employee recorded as
+    their manager) and the members of the communities they belong to. `person` may be an alias of Person, for
+    queries that read two people at once.
     """
     if principal.can(Permission.DIRECTORY_READ):
         return true()
     if principal.person_id is None:
         return false()
+    from socius.communities.models import Membership
+
     host = select(Person.manager_id).where(Person.id == principal.person_id).scalar_subquery()
-    return or_(person.id == principal.person_id, person.id == host)
+    mine = aliased(Membership)
+    theirs = aliased(Membership)
+    shared = (select(theirs.person_id).join(mine, mine.community_id == theirs.community_id)
+              .where(mine.person_id == principal.person_id, mine.state == "active", theirs.state == "active"))
+    return or_(person.id == principal.person_id, person.id == host, person.id.in_(shared))
 
 
 def readable_people(principal: Principal) -> Select[tuple[Person]]:

@@ -49,7 +49,7 @@ class ContentKind:
 
 KINDS: dict[str, ContentKind] = {}
 # Modules whose kinds search loads; later modules (communities, ideas) add theirs here.
-KIND_MODULES = ("socius.search.people",)
+KIND_MODULES = ("socius.search.people", "socius.communities.search", "socius.content.search")
 
 
 def register(kind: ContentKind) -> ContentKind:

@@ -1,0 +1,1 @@
+"""Communities: who belongs where, and who may read what inside them."""

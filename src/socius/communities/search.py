@@ -1,0 +1,57 @@
+"""Communities as a search kind, and the visibility keys community membership gives a principal."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.communities import service
+from socius.communities.models import Community
+from socius.core.auth import Principal
+from socius.core.authz import Permission
+from socius.core.db import one_of
+from socius.core.i18n import N_
+from socius.search.backend import Document
+from socius.search.registry import ContentKind, SearchItem, register
+
+
+async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
+    rows = await db.scalars(select(Community).where(one_of(Community.id, ids))
+                            .execution_options(populate_existing=True))
+    return [Document(kind="community", id=c.id, title=c.name, body=c.description_md, tags=list(c.tags),
+                     visibility=service.visibility_keys(c), community_id=c.id, author_id=c.created_by,
+                     created_at=c.created_at, updated_at=c.updated_at, archived=c.archived_at is not None)
+            for c in rows]
+
+
+async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:
+    after = 0
+    while True:
+        ids = list(await db.scalars(select(Community.id).where(Community.id > after).order_by(Community.id)
+                                    .limit(batch)))
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
+
+
+async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, SearchItem]:
+    found = await service.communities_by_ids(db, principal, ids)
+    return {c.id: SearchItem(kind="community", id=c.id, title=c.name, url=f"/communities/{c.id}",
+                             text=c.description_md, subtitle=", ".join(c.tags), updated_at=c.updated_at,
+                             extra={"access": c.access, "members": c.member_count})
+            for c in found.values()}
+
+
+async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+    """Each community the principal is an active member of; administrators hold "admins"."""
+    held = {f"c:{cid}" for cid in await service.my_community_ids(db, principal.person_id)}
+    if principal.can(Permission.COMMUNITIES_ADMINISTER):
+        held.add("admins")
+    return held
+
+
+COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load, all_ids=all_ids,
+                                 hydrate=hydrate, keys=keys))

@@ -1,0 +1,87 @@
+"""Items as search kinds: one kind per item kind (tabs on the search page), all loaded from the item table.
+
+An item's visibility keys are its community's (`communities.service.visibility_keys`); a status update on a
+profile carries "members". Hidden and deleted items are not in the index at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.communities import service as communities
+from socius.communities.models import Community
+from socius.content import service
+from socius.content.models import Item, ItemKind
+from socius.core.auth import Principal
+from socius.core.db import one_of
+from socius.core.i18n import N_
+from socius.search.backend import Document
+from socius.search.registry import ContentKind, SearchItem, register
+
+# Codes are part of every document key: fixed forever.
+KINDS = {
+    ItemKind.STATUS: (10, N_("Status updates")),
+    ItemKind.TOPIC: (11, N_("Forum topics")),
+    ItemKind.REPLY: (12, N_("Forum replies")),
+    ItemKind.ENTRY: (13, N_("Blog entries")),
+    ItemKind.COMMENT: (14, N_("Comments")),
+    ItemKind.PAGE: (15, N_("Wiki pages")),
+    ItemKind.FILE: (16, N_("Files")),
+    ItemKind.BOOKMARK: (17, N_("Bookmarks")),
+}
+
+
+async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
+    rows = await db.execute(
+        select(Item, Community).outerjoin(Community, Community.id == Item.community_id)
+        .where(one_of(Item.id, ids), Item.deleted_at.is_(None), Item.hidden_at.is_(None))
+        .execution_options(populate_existing=True))
+    documents = []
+    for item, community in rows.all():
+        keys = communities.visibility_keys(community) if community else ["members", "admins"]
+        body = "\n".join(filter(None, [item.body_md, item.data.get("url", ""), item.data.get("filename", "")]))
+        documents.append(Document(
+            kind=item.kind, id=item.id, title=item.title, body=body, tags=list(item.tags), visibility=keys,
+            community_id=item.community_id, author_id=item.author_id, created_at=item.created_at,
+            updated_at=item.updated_at, archived=community is not None and community.archived_at is not None))
+    return documents
+
+
+def _all_ids(kind: str):
+    async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:
+        after = 0
+        while True:
+            ids = list(await db.scalars(select(Item.id).where(Item.kind == kind, Item.id > after,
+                                                              Item.deleted_at.is_(None), Item.hidden_at.is_(None))
+                                        .order_by(Item.id).limit(batch)))
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
+
+    return all_ids
+
+
+async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, SearchItem]:
+    rows = await db.execute(
+        select(Item, Community.name).outerjoin(Community, Community.id == Item.community_id)
+        .where(one_of(Item.id, ids), service.readable_clause(principal), Item.hidden_at.is_(None)))
+    items = {}
+    for item, community_name in rows.all():
+        items[item.id] = SearchItem(
+            kind=item.kind, id=item.id, title=item.title or service.excerpt(item), url=service.item_url(item),
+            text=item.body_md, subtitle=community_name or "", updated_at=item.updated_at,
+            extra={"community_id": item.community_id, "author_id": item.author_id})
+    return items
+
+
+async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+    return set()  # communities.search gives the community keys every item kind uses
+
+
+for _kind, (_code, _label) in KINDS.items():
+    register(ContentKind(name=_kind.value, code=_code, label=_label, load=load, all_ids=_all_ids(_kind.value),
+                         hydrate=hydrate, keys=keys))

@@ -1,0 +1,392 @@
+"""Items: what every app (status updates, forum, blog, wiki, files, bookmarks) shares — who may read an item,
+creating and editing with conflict detection, comments, likes, #tags and @mentions, reporting and moderation.
+
+Apps call `create_item`/`edit_item` and add what is theirs; they never decide access themselves. An item is
+readable exactly when its community is (`communities.service.readable_clause`), or, for a status update on a
+profile, by every employee. A moderator-hidden item is readable only by that community's moderators.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, exists, false, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from socius.activity.models import Activity, ActivityTag
+from socius.admin import service as audit
+from socius.communities import service as communities
+from socius.communities.models import Community, Membership, MemberState
+from socius.content.models import Item, ItemKind, ItemLike, Report
+from socius.core import markdown
+from socius.core import text as textkit
+from socius.core.auth import Principal
+from socius.core.authz import Permission
+from socius.core.db import one_of, utcnow
+from socius.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from socius.core.i18n import N_
+from socius.expertise import service as tags_service
+from socius.notifications import service as notifications
+from socius.people.models import Person
+
+MAX_TITLE = 300
+MAX_BODY = 100_000
+MAX_TAGS = 20
+MAX_MENTIONS = 50
+MAX_REASON = 1000
+# Mentions are written @[Name](person-id) by the editor's suggestions; they render as links to the profile.
+MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\((\d{1,18})\)")
+# A #tag runs to the next space or punctuation; "#1" alone is a number, not a tag.
+HASHTAG = re.compile(r"(?<![\w&/#])#([^\s#<>\[\]()，,、;；:：.。!！?？'\"“”]{1,50})")
+COMMENTABLE = {k.value for k in ItemKind} - {ItemKind.COMMENT.value, ItemKind.REPLY.value}
+
+
+# --- who may read what -----------------------------------------------------------------------------------------
+
+def _moderates(principal: Principal, community_id: Any) -> ColumnElement[bool]:
+    return exists().where(Membership.community_id == community_id, Membership.person_id == principal.person_id,
+                          Membership.state == MemberState.ACTIVE.value,
+                          Membership.role.in_(communities.MANAGERS))
+
+
+def readable_clause(principal: Principal, item: Any = Item) -> ColumnElement[bool]:
+    """The items this principal may read now. Every item query starts here."""
+    if principal.person_id is None:
+        return false()
+    admin = principal.can(Permission.COMMUNITIES_ADMINISTER)
+    in_community = communities.readable_id_clause(principal, item.community_id)
+    profile_post = true() if principal.can(Permission.COMMUNITIES_BROWSE) else item.author_id == principal.person_id
+    place = or_(in_community, (item.community_id.is_(None)) & profile_post)
+    shown = true() if admin else or_(item.hidden_at.is_(None), _moderates(principal, item.community_id))
+    return item.deleted_at.is_(None) & place & shown
+
+
+async def get_item(db: AsyncSession, principal: Principal, item_id: Any, kind: str | None = None) -> Item:
+    if not communities.is_id(item_id):
+        raise NotFound()
+    statement = select(Item).where(Item.id == item_id, readable_clause(principal))
+    if kind is not None:
+        statement = statement.where(Item.kind == kind)
+    item = await db.scalar(statement)
+    if item is None:
+        raise NotFound()
+    return item
+
+
+async def community_of(db: AsyncSession, item: Item) -> Community | None:
+    return await db.get(Community, item.community_id) if item.community_id is not None else None
+
+
+async def can_edit(db: AsyncSession, principal: Principal, item: Item) -> bool:
+    """Authors edit their own items; a community's moderators edit anything in it (wiki pages: any member)."""
+    community = await community_of(db, item)
+    if community is not None and community.archived_at is not None:
+        return False
+    if item.author_id == principal.person_id:
+        return True
+    if community is None:
+        return principal.can(Permission.COMMUNITIES_ADMINISTER)
+    found = await communities.standing(db, principal, community)
+    return found.can_moderate or (item.kind == ItemKind.PAGE.value and found.is_member)
+
+
+# --- text ----------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Text:
+    """An item's text as saved: Markdown, its HTML, the #tags in it, the people mentioned."""
+
+    markdown: str
+    html: str
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)
+
+
+def render_text(source: str) -> Text:
+    mentions = list(dict.fromkeys(int(m.group(2)) for m in MENTION.finditer(source)))[:MAX_MENTIONS]
+    linked = MENTION.sub(lambda m: f"[@{m.group(1)}](/people/{m.group(2)})", source)
+    hashtags = list(dict.fromkeys(m.group(1) for m in HASHTAG.finditer(MENTION.sub("", source))))[:MAX_TAGS]
+    linked = HASHTAG.sub(lambda m: f"[#{m.group(1)}](/feed/tags/{tags_service.tag_key(m.group(1))})", linked)
+    return Text(markdown=source, html=markdown.render(linked), hashtags=hashtags, mentions=mentions)
+
+
+def clean_fields(values: dict[str, Any], *, title_required: bool, partial: bool = False) -> dict[str, Any]:
+    """Title, body and tags checked; ValidationFailed names each field at fault and why."""
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    if "title" in values or (title_required and not partial):
+        title = values.get("title")
+        if not isinstance(title, str) or (title_required and not title.strip()):
+            errors.append(FieldError("title", N_("must not be empty")))
+        elif textkit.has_control_chars(title):
+            errors.append(FieldError("title", N_("must not contain control characters")))
+        elif len(title.strip()) > MAX_TITLE:
+            errors.append(FieldError("title", N_("must be at most {max} characters"), {"max": MAX_TITLE}))
+        else:
+            cleaned["title"] = " ".join(title.split())
+    if "body" in values or not partial:
+        body = values.get("body", "")
+        if not isinstance(body, str):
+            errors.append(FieldError("body", N_("must be text")))
+        elif len(body) > MAX_BODY:
+            errors.append(FieldError("body", N_("must be at most {max} characters"), {"max": MAX_BODY}))
+        elif "\x00" in body:
+            errors.append(FieldError("body", N_("must not contain control characters")))
+        else:
+            cleaned["body"] = body
+    if "tags" in values:
+        raw = values.get("tags") or []
+        if isinstance(raw, str):
+            raw = [t for t in re.split(r"[,，、]", raw) if t.strip()]
+        if not isinstance(raw, list) or len(raw) > MAX_TAGS:
+            errors.append(FieldError("tags", N_("must be a list of at most {max} tags"), {"max": MAX_TAGS}))
+        else:
+            labels: dict[str, str] = {}
+            try:
+                for tag in raw:
+                    label, key = tags_service.clean_label(tag, "tags")
+                    labels.setdefault(key, label)
+            except ValidationFailed as error:
+                errors.extend(error.errors)
+            cleaned["tags"] = list(labels.values())
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+# --- creating, editing, deleting -------------------------------------------------------------------------------------
+
+async def create_item(db: AsyncSession, principal: Principal, *, kind: str, community: Community | None,
+                      values: dict[str, Any], parent: Item | None = None, title_required: bool = True,
+                      data: dict[str, Any] | None = None, verb: str = "post", ip: str = "") -> Item:
+    """A new item by the principal, in a community they contribute to (or on their profile, for a status).
+    Records the activity, tells the people mentioned (only those who may read it) and the parent's author."""
+    if community is not None:
+        await communities.require_contributor(db, principal, community)
+    elif not principal.can(Permission.COMMUNITIES_BROWSE):
+        raise PermissionDenied()
+    cleaned = clean_fields(values, title_required=title_required)
+    text = render_text(cleaned["body"])
+    tags = list(dict.fromkeys([*cleaned.get("tags", []), *text.hashtags]))[:MAX_TAGS]
+    item = Item(kind=kind, community_id=community.id if community else None,
+                parent_id=parent.id if parent else None, author_id=principal.person_id,
+                title=cleaned.get("title", ""), body_md=text.markdown, body_html=text.html, tags=tags,
+                data=data or {})
+    db.add(item)
+    await db.flush()
+    if parent is not None:
+        await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
+    await record_activity(db, principal.person_id, verb, item, tags)
+    await _notify_mentions(db, principal, item, text.mentions)
+    if parent is not None and parent.author_id not in (None, principal.person_id) \
+            and parent.author_id not in text.mentions:
+        await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
+                                   url=item_url(item, parent), title=parent.title or excerpt(parent))
+    await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
+    return item
+
+
+async def edit_item(db: AsyncSession, principal: Principal, item: Item, values: dict[str, Any], *,
+                    expected_version: Any, title_required: bool = True, ip: str = "") -> Item:
+    """Change an item's title, text or tags. `expected_version` is the version the editor started from: if
+    someone saved in between, the edit is refused (Conflict) and nothing is overwritten."""
+    if not await can_edit(db, principal, item):
+        raise PermissionDenied()
+    if not isinstance(expected_version, int) or isinstance(expected_version, bool):
+        raise ValidationFailed.one("version", N_("must be the version you started editing from"))
+    cleaned = clean_fields(values, title_required=title_required, partial=True)
+    old = {"title": item.title, "body": item.body_md, "tags": item.tags, "version": item.version}
+    changes: dict[str, Any] = {"version": Item.version + 1, "updated_at": utcnow()}
+    if "title" in cleaned:
+        changes["title"] = cleaned["title"]
+    text = None
+    if "body" in cleaned:
+        text = render_text(cleaned["body"])
+        changes.update(body_md=text.markdown, body_html=text.html)
+    if "tags" in cleaned or text is not None:
+        changes["tags"] = list(dict.fromkeys([*cleaned.get("tags", item.tags), *(text.hashtags if text else [])]))
+    # One statement that only succeeds against the version the editor saw: two editors cannot both win.
+    result = await db.execute(update(Item).where(Item.id == item.id, Item.version == expected_version)
+                              .values(**changes).returning(Item.version))
+    if result.scalar() is None:
+        raise Conflict(N_("Someone else changed this since you started editing. Your text was not saved; "
+                          "copy it, reload, and apply your change again."))
+    await db.refresh(item)
+    if text is not None:
+        await _notify_mentions(db, principal, item, [m for m in text.mentions if m not in _mentions_in(old["body"])])
+    await audit.record(db, principal, f"{item.kind}.edit", "item", item.id, old=old,
+                       new={"title": item.title, "body": item.body_md, "tags": item.tags, "version": item.version},
+                       ip=ip)
+    return item
+
+
+async def delete_item(db: AsyncSession, principal: Principal, item: Item, *, ip: str = "") -> None:
+    """Soft delete: gone from every page, feed and search; kept for the audit trail."""
+    if not await can_edit(db, principal, item):
+        raise PermissionDenied()
+    item.deleted_at = utcnow()
+    if item.parent_id is not None:
+        await db.execute(update(Item).where(Item.id == item.parent_id)
+                         .values(comment_count=func.greatest(Item.comment_count - 1, 0)))
+    await audit.record(db, principal, f"{item.kind}.delete", "item", item.id, ip=ip)
+
+
+def _mentions_in(source: str) -> set[int]:
+    return {int(m.group(2)) for m in MENTION.finditer(source)}
+
+
+def excerpt(item: Item, size: int = 60) -> str:
+    plain = " ".join(item.body_md.split())
+    return plain if len(plain) <= size else plain[: size - 1] + "…"
+
+
+def item_url(item: Item, parent: Item | None = None) -> str:
+    """Where an item is shown: its app's page, a comment at its place on its parent's page."""
+    if item.kind in (ItemKind.COMMENT.value, ItemKind.REPLY.value) and item.parent_id is not None:
+        return f"/items/{item.parent_id}#item-{item.id}"
+    return f"/items/{item.id}"
+
+
+async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, person_ids: list[int]) -> None:
+    """Tell the people mentioned — only those who may read the item, so a mention never leaks a restricted
+    community (a mention of an outsider stays plain text to them: no notification)."""
+    from socius.core.auth import Principal as Reader
+    from socius.people.models import Role
+
+    if not person_ids:
+        return
+    rows = await db.execute(select(Person.id, Person.role).where(one_of(Person.id, person_ids),
+                                                                 Person.deactivated_at.is_(None)))
+    for person_id, role in rows.all():
+        reader = Reader(person_id=person_id, role=Role(role))
+        if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))):
+            await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
+                                       url=item_url(item), title=item.title or excerpt(item))
+
+
+async def record_activity(db: AsyncSession, actor_id: int | None, verb: str, item: Item,
+                          tags: list[str] | None = None) -> None:
+    activity = Activity(actor_id=actor_id, verb=verb, item_id=item.id, community_id=item.community_id)
+    db.add(activity)
+    await db.flush()
+    keys = list(dict.fromkeys(tags_service.tag_key(t) for t in tags or []))
+    if keys:
+        await db.execute(pg_insert(ActivityTag).values([{"tag_key": k, "activity_id": activity.id} for k in keys])
+                         .on_conflict_do_nothing())
+
+
+# --- comments and likes --------------------------------------------------------------------------------------
+
+async def comment(db: AsyncSession, principal: Principal, item_id: Any, body: Any, *, ip: str = "") -> Item:
+    parent = await get_item(db, principal, item_id)
+    if parent.kind not in COMMENTABLE or parent.hidden_at is not None:
+        raise NotFound()
+    kind = ItemKind.REPLY.value if parent.kind == ItemKind.TOPIC.value else ItemKind.COMMENT.value
+    community = await community_of(db, parent)
+    return await create_item(db, principal, kind=kind, community=community, values={"body": body},
+                             parent=parent, title_required=False, verb="comment", ip=ip)
+
+
+async def comments(db: AsyncSession, principal: Principal, item: Item, *, limit: int = 200) -> list[Item]:
+    return list(await db.scalars(select(Item).where(Item.parent_id == item.id, readable_clause(principal))
+                                 .order_by(Item.id).limit(limit)))
+
+
+async def set_like(db: AsyncSession, principal: Principal, item_id: Any, liked: bool) -> Item:
+    item = await get_item(db, principal, item_id)
+    community = await community_of(db, item)
+    if community is not None:
+        await communities.require_contributor(db, principal, community)
+    if liked:
+        result = await db.execute(pg_insert(ItemLike).values(item_id=item.id, person_id=principal.person_id)
+                                  .on_conflict_do_nothing())
+        if result.rowcount:
+            await db.execute(update(Item).where(Item.id == item.id).values(like_count=Item.like_count + 1))
+            await record_activity(db, principal.person_id, "like", item)
+            if item.author_id is not None:
+                await notifications.notify(db, item.author_id, "liked", actor_id=principal.person_id,
+                                           url=item_url(item), title=item.title or excerpt(item))
+    else:
+        result = await db.execute(delete(ItemLike).where(ItemLike.item_id == item.id,
+                                                         ItemLike.person_id == principal.person_id))
+        if result.rowcount:
+            await db.execute(update(Item).where(Item.id == item.id)
+                             .values(like_count=func.greatest(Item.like_count - 1, 0)))
+    await db.refresh(item)
+    return item
+
+
+async def liked_by_me(db: AsyncSession, principal: Principal, item_ids: list[int]) -> set[int]:
+    if not item_ids or principal.person_id is None:
+        return set()
+    return set(await db.scalars(select(ItemLike.item_id).where(one_of(ItemLike.item_id, item_ids),
+                                                               ItemLike.person_id == principal.person_id)))
+
+
+# --- moderation -----------------------------------------------------------------------------------------------------
+
+async def report(db: AsyncSession, principal: Principal, item_id: Any, reason: Any, *, ip: str = "") -> Report:
+    item = await get_item(db, principal, item_id)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed.one("reason", N_("must not be empty"))
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed.one("reason", N_("must be at most {max} characters"), max=MAX_REASON)
+    row = Report(item_id=item.id, reporter_id=principal.person_id, reason=reason.strip())
+    db.add(row)
+    await db.flush()
+    await audit.record(db, principal, "item.report", "item", item.id, new={"reason": row.reason}, ip=ip)
+    return row
+
+
+async def set_hidden(db: AsyncSession, principal: Principal, item_id: Any, hidden: bool, *,
+                     ip: str = "") -> Item:
+    """A moderator hides an item (nobody else sees or finds it) or restores it; open reports on it close."""
+    item = await get_item(db, principal, item_id)
+    community = await community_of(db, item)
+    if community is None:
+        if not principal.can(Permission.COMMUNITIES_ADMINISTER):
+            raise PermissionDenied()
+    else:
+        await communities.require_moderator(db, principal, community)
+    if (item.hidden_at is not None) != hidden:
+        item.hidden_at = utcnow() if hidden else None
+        item.hidden_by = principal.person_id if hidden else None
+        item.updated_at = utcnow()
+    await db.execute(update(Report).where(Report.item_id == item.id, Report.resolved_at.is_(None))
+                     .values(resolved_at=utcnow(), resolved_by=principal.person_id,
+                             outcome="hidden" if hidden else "dismissed"))
+    await audit.record(db, principal, "item.hide" if hidden else "item.restore", "item", item.id, ip=ip)
+    return item
+
+
+@dataclass
+class QueueEntry:
+    item: Item
+    reports: int
+    reasons: list[str]
+
+
+async def moderation_queue(db: AsyncSession, principal: Principal, community_id: int | None = None
+                           ) -> list[QueueEntry]:
+    """Open reports, per item, for the communities the principal moderates (all, for administrators)."""
+    statement = (select(Item, func.count(Report.id), func.array_agg(Report.reason))
+                 .join(Report, Report.item_id == Item.id).where(Report.resolved_at.is_(None),
+                                                                Item.deleted_at.is_(None))
+                 .group_by(Item.id).order_by(func.min(Report.id)).limit(200))
+    if community_id is not None:
+        statement = statement.where(Item.community_id == community_id)
+    if not principal.can(Permission.COMMUNITIES_ADMINISTER):
+        statement = statement.where(_moderates(principal, Item.community_id))
+    rows = await db.execute(statement)
+    return [QueueEntry(item, count, list(reasons)[:5]) for item, count, reasons in rows.all()]
+
+
+async def items_by_ids(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, Item]:
+    if not ids:
+        return {}
+    rows = await db.scalars(select(Item).where(one_of(Item.id, ids), readable_clause(principal)))
+    return {i.id: i for i in rows}
