@@ -244,10 +244,17 @@ def excerpt(item: Item, size: int = 60) -> str:
     return plain if len(plain) <= size else plain[: size - 1] + "…"
 
 
+# Apps whose items have a page of their own register where it is (kind → function of the item).
+ITEM_URLS: dict[str, Any] = {}
+
+
 def item_url(item: Item, parent: Item | None = None) -> str:
-    """Where an item is shown: its app's page, a comment at its place on its parent's page."""
+    """Where an item is shown: its app's page, a comment at its place on its parent's page. `/items/{id}`
+    answers for every item (redirecting to the app's page), so a URL never needs the parent loaded."""
     if item.kind in (ItemKind.COMMENT.value, ItemKind.REPLY.value) and item.parent_id is not None:
         return f"/items/{item.parent_id}#item-{item.id}"
+    if item.kind in ITEM_URLS:
+        return ITEM_URLS[item.kind](item)
     return f"/items/{item.id}"
 
 
