@@ -5,11 +5,11 @@ from socius.admin.models import AuditEntry
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
 from socius.expertise.models import PersonTag, Tag, TagAssignment, TagSpelling, TagTerm, Team
-from socius.notifications.models import Notification
+from socius.notifications.models import Notification, NotificationPreference
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 from socius.search.models import SearchOutbox
 
 __all__ = ["Account", "ApiToken", "AuditEntry", "Base", "DirectoryIdentity", "DirectoryReview", "DirectorySource",
-           "DirectorySync", "LoginFailure", "Notification", "Person", "PersonFieldSource", "PersonNameKey",
-           "PersonPhoto", "PersonTag", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
-           "WebSession"]
+           "DirectorySync", "LoginFailure", "Notification", "NotificationPreference", "Person", "PersonFieldSource",
+           "PersonNameKey", "PersonPhoto", "PersonTag", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling",
+           "TagTerm", "Team", "WebSession"]
