@@ -182,3 +182,27 @@ async def test_without_smtp_nothing_is_sent_and_the_log_says_so_once(db, setting
     assert await mailing.run_digest(in_test_transaction, settings, EmailMode.DAILY) == 0
     assert messages == ["notification_email_disabled"]
     assert await db.scalar(select(Notification.emailed_at).where(Notification.person_id == reader.id)) is None
+
+
+async def test_a_refused_address_does_not_hold_up_the_others_and_is_not_retried(db, make_person, mail_settings,
+                                                                                  sink):
+    bad = await make_person("Bad", email="bad@example.com")
+    good = await make_person("Good", email="good@example.com")
+    sink.refuse.add("bad@example.com")
+    audience = select(Person.id).where(Person.id.in_([bad.id, good.id]))
+    await service.notify_many(db, audience, "mentioned", url="/p/1", title="T")
+    [job] = await deferred(db, "notify_email")
+    assert await mailing.send_immediate(db, mail_settings, job["ids"]) == (2, None)
+    assert [r for rcpts in sink.recipients for r in rcpts] == ["good@example.com"]
+    assert await mailing.send_immediate(db, mail_settings, job["ids"]) == (0, None)
+
+
+async def test_text_from_users_cannot_add_headers(db, make_person, mail_settings, sink):
+    reader = await make_person("Reader\r\nBcc: everyone@example.com", email="reader@example.com", locale="en")
+    await service.notify(db, reader.id, "mentioned", actor_id=None, url="/p/1",
+                         title="Hi\r\nBcc: spy@example.com\r\n\r\nfake body")
+    assert await send_deferred(db, mail_settings) == 1
+    [mail] = sink.messages
+    assert mail["Bcc"] is None
+    assert sink.recipients == [["reader@example.com"]]
+    assert mail["Subject"] == "Someone mentioned you in “Hi Bcc: spy@example.com fake body”"

@@ -11,16 +11,18 @@ made at send time.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import html
 import itertools
+import secrets
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.header import Header
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from typing import Any
 
 import structlog
@@ -72,9 +74,34 @@ class Line:
     url: str
 
 
+@dataclass
+class Mail:
+    """A message ready for SMTP: envelope addresses and the encoded bytes."""
+
+    sender: str
+    recipient: str
+    data: bytes
+
+
+def _header(value: str) -> str:
+    """A header value on one line (user text never adds headers), RFC 2047-encoded when not ASCII."""
+    value = " ".join(value.split())
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _part(content_type: str, text: str) -> str:
+    encoded = base64.encodebytes(text.encode()).decode("ascii").replace("\n", "\r\n")
+    return (f'Content-Type: {content_type}; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+            f"{encoded}")
+
+
 def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[Line], more: int = 0,
-            intro: str = "") -> EmailMessage:
-    """A plain text and HTML message in the current language, with the link to the preferences page."""
+            intro: str = "") -> Mail:
+    """A plain text and HTML message in the current language, with the link to the preferences page.
+
+    Written out directly rather than with `email.message.Mail`, which costs about 4 ms of CPU a message
+    (a 20,000-person digest would spend over a minute composing); tests parse what arrives with the `email`
+    package."""
     preferences = absolute(settings, PREFERENCES_PATH)
     footer = gettext(N_("You receive this e-mail because of your notification settings. Change them here:"))
     more_text = (ngettext("…and %(num)d more notification on Socius.", "…and %(num)d more notifications on Socius.",
@@ -95,18 +122,27 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
                      f"{html.escape(more_text)}</a></p>")
     parts.append(f'<p style="color:#666;font-size:small">{html.escape(footer)} '
                  f'<a href="{html.escape(preferences)}">{html.escape(preferences)}</a></p>')
+    page = '<!doctype html><html><body>' + "".join(parts) + "</body></html>"
 
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = settings.smtp_from
-    message["To"] = formataddr(to)
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2].strip(">") or "socius")
-    message["List-Unsubscribe"] = f"<{preferences}>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content("\n".join(text))
-    message.add_alternative("<!doctype html><html><body>" + "".join(parts) + "</body></html>", subtype="html")
-    return message
+    name, address = to
+    sender = parseaddr(settings.smtp_from)[1]
+    boundary = f"=_socius_{secrets.token_hex(12)}"
+    headers = [
+        f"From: {_header(settings.smtp_from)}",
+        f"To: {formataddr((' '.join(name.split()), address), charset='utf-8')}",
+        f"Subject: {_header(subject)}",
+        f"Date: {formatdate(usegmt=True)}",
+        f"Message-ID: {make_msgid(domain=sender.rpartition('@')[2] or 'socius')}",
+        f"List-Unsubscribe: <{preferences}>",
+        "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+    ]
+    data = ("\r\n".join(headers) + "\r\n\r\n"
+            + f"--{boundary}\r\n{_part('text/plain', chr(10).join(text))}"
+            + f"--{boundary}\r\n{_part('text/html', page)}"
+            + f"--{boundary}--\r\n")
+    return Mail(sender, address, data.encode("ascii"))
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
@@ -129,14 +165,14 @@ class _Connection:
             smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
         return smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, mail: Mail) -> None:
         if self.smtp is None:
             self.smtp = self._open()
         try:
-            self.smtp.send_message(message)
+            self.smtp.sendmail(mail.sender, [mail.recipient], mail.data)
         except smtplib.SMTPServerDisconnected:
             self.smtp = self._open()
-            self.smtp.send_message(message)
+            self.smtp.sendmail(mail.sender, [mail.recipient], mail.data)
 
     def close(self) -> None:
         if self.smtp is not None:
@@ -153,13 +189,16 @@ class Sender:
 
     @staticmethod
     def _send_slice(connection: _Connection,
-                    items: list[tuple[Any, EmailMessage]]) -> tuple[list[Any], Exception | None]:
+                    items: list[tuple[Any, Mail]]) -> tuple[list[Any], Exception | None]:
         sent = []
         for key, message in items:
             try:
                 connection.send(message)
-            except smtplib.SMTPRecipientsRefused:
-                # The server will never take this address: do not retry it forever.
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
+                if isinstance(error, smtplib.SMTPDataError) and error.smtp_code < 500:
+                    connection.close()
+                    return sent, error
+                # The server will never take this message: do not retry it forever.
                 log.warning("notification_email_refused", key=key)
             except (smtplib.SMTPException, OSError) as error:
                 connection.close()
@@ -167,7 +206,7 @@ class Sender:
             sent.append(key)
         return sent, None
 
-    async def send(self, items: list[tuple[Any, EmailMessage]]) -> tuple[list[Any], Exception | None]:
+    async def send(self, items: list[tuple[Any, Mail]]) -> tuple[list[Any], Exception | None]:
         """Send (key, message) pairs; returns the keys handled and the first error (what follows it on that
         connection is not sent)."""
         if not items:
