@@ -1,5 +1,5 @@
 """An SMTP server for the benchmarks: accepts every message on 127.0.0.1:<port>, counts them, prints "ready" when
-listening and the count when terminated.
+listening and, when terminated, the count and the CPU seconds it used.
 
     python bench/smtp_sink.py 2525
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 
 from aiosmtpd.controller import Controller
 
@@ -32,7 +33,7 @@ def main() -> None:
     print("ready", flush=True)
     stop.wait()
     controller.stop()
-    print(counter.count, flush=True)
+    print(counter.count, f"{time.process_time():.1f}", flush=True)
 
 
 if __name__ == "__main__":

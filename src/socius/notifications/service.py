@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     false,
     func,
@@ -267,9 +268,22 @@ def _readable(person_id: int) -> list[ColumnElement[bool]]:
     return [Notification.person_id == person_id, Notification.in_app.is_(True), visible_clause()]
 
 
+# The bell asks on every page: its statement is built once per visibility filter.
+_unread: tuple[VisibilityFilter | None, Select[Any]] | None = None
+
+
+def _unread_query() -> Select[Any]:
+    global _unread
+    if _unread is None or _unread[0] is not _visibility:
+        query = select(func.count()).select_from(Notification).where(
+            Notification.person_id == bindparam("person_id"), Notification.in_app.is_(True), visible_clause(),
+            Notification.read_at.is_(None))
+        _unread = (_visibility, query)
+    return _unread[1]
+
+
 async def unread_count(db: AsyncSession, principal: Principal) -> int:
-    return await db.scalar(select(func.count()).select_from(Notification).where(
-        *_readable(_principal_id(principal)), Notification.read_at.is_(None))) or 0
+    return await db.scalar(_unread_query(), {"person_id": _principal_id(principal)}) or 0
 
 
 async def latest(db: AsyncSession, principal: Principal, *, before: int | None = None,
