@@ -109,3 +109,12 @@ async def test_the_settings_page_saves_with_a_csrf_token_and_shows_errors(db, cl
 async def test_the_settings_page_needs_a_signed_in_person(client):
     response = await client.get("/notifications/preferences", follow_redirects=False)
     assert response.status_code in (303, 401)
+
+
+async def test_out_of_range_paging_is_a_422_not_a_500(db, app, make_person, bearer):
+    me = await make_person("Me")
+    async with await bearer(app, me) as api:
+        response = await api.get("/api/v1/notifications", params={"before": str(2**63)})
+        assert "before" in field_errors(response)
+        response = await api.post("/api/v1/notifications/read", json={"ids": [2**63, -1]})
+        assert response.json() == {"marked": 0}

@@ -63,7 +63,7 @@ class PreferencesIn(BaseModel):
 
 
 @router.get("/notifications", response_model=NotificationsOut)
-async def notifications(db: Session, principal: Caller, before: Annotated[int | None, Query(ge=1)] = None,
+async def notifications(db: Session, principal: Caller, before: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
                         limit: Annotated[int, Query(ge=1, le=100)] = service.PAGE_SIZE) -> Response:
     items = await service.latest(db, principal, before=before, limit=limit)
     return json_response(NotificationsOut(unread=await service.unread_count(db, principal),
