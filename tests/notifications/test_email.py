@@ -40,9 +40,11 @@ async def test_an_immediate_email_arrives_in_the_recipients_language_with_the_ri
     assert 'href="https://socius.example.com/posts/7#c3"' in body(zh, "html")
     assert zh["List-Unsubscribe"] == "<https://socius.example.com/notifications/preferences>"
     assert "通知設定" in body(zh)
+    assert '<html lang="zh-Hant">' in body(zh, "html")
     [en] = sink.to("jessica@example.com")
     assert en["Subject"] == "王大明 mentioned you in “季度計畫”"
     assert "notification settings" in body(en)
+    assert '<html lang="en">' in body(en, "html")
     [default] = sink.to("xiaohua@example.com")
     assert default["Subject"] == zh["Subject"]
     assert all(m["From"] == "Socius <socius@example.com>" for m in sink.messages)

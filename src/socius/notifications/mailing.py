@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from socius.config import Settings
 from socius.core.db import one_of, utcnow
-from socius.core.i18n import N_, gettext, ngettext, using_locale
+from socius.core.i18n import HTML_LANG, N_, current_locale, gettext, ngettext, using_locale
 from socius.notifications.models import EmailMode, Notification, NotificationPreference
 from socius.notifications.service import email_mode_clause, preference_join, render_message, visible_clause
 from socius.people.models import Person
@@ -122,7 +122,8 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
                      f"{html.escape(more_text)}</a></p>")
     parts.append(f'<p style="color:#666;font-size:small">{html.escape(footer)} '
                  f'<a href="{html.escape(preferences)}">{html.escape(preferences)}</a></p>')
-    page = '<!doctype html><html><body>' + "".join(parts) + "</body></html>"
+    page = (f'<!doctype html><html lang="{HTML_LANG[current_locale()]}"><head><meta charset="utf-8"></head><body>'
+            + "".join(parts) + "</body></html>")
 
     name, address = to
     sender = parseaddr(settings.smtp_from)[1]
