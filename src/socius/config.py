@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     guest_hidden_fields: list[str] = Field(default_factory=lambda: ["phone", "location", "manager"])
 
     db_pool_size: int = 10
+
+    # Outgoing e-mail (notifications). No host: nothing is mailed, and the e-mail jobs say so once in the log.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_from: str = "Socius <socius@localhost>"
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    # Connections a digest sends over at once, each reused for all its messages.
+    smtp_connections: int = Field(default=2, ge=1, le=16)
+    smtp_timeout_seconds: float = 30.0
 
     @cached_property
     def resolved_secret_key(self) -> str:

@@ -8,39 +8,14 @@ from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
 from socius.expertise.models import PersonTag, Tag, TagAssignment, TagSpelling, TagTerm, Team
-from socius.notifications.models import Notification
+from socius.notifications.models import Notification, NotificationPreference
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 from socius.search.models import SearchOutbox
 
 __all__ = [
-           "Account",
-           "Activity",
-           "ActivityTag",
-           "ApiToken",
-           "AuditEntry",
-           "Base",
-           "Community",
-           "DirectoryIdentity",
-           "DirectoryReview",
-           "DirectorySource",
-           "DirectorySync",
-           "Follow",
-           "Item",
-           "ItemLike",
-           "LoginFailure",
-           "Membership",
-           "Notification",
-           "Person",
-           "PersonFieldSource",
-           "PersonNameKey",
-           "PersonPhoto",
-           "PersonTag",
-           "Report",
-           "SearchOutbox",
-           "Tag",
-           "TagAssignment",
-           "TagSpelling",
-           "TagTerm",
-           "Team",
-           "WebSession",
+    "Account", "Activity", "ActivityTag", "ApiToken", "AuditEntry", "Base", "Community", "DirectoryIdentity",
+    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "Item", "ItemLike", "LoginFailure",
+    "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource", "PersonNameKey",
+    "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
+    "WebSession",
 ]

@@ -570,3 +570,21 @@ async def _record_activity(db: AsyncSession, actor_id: int | None, verb: str, co
     from socius.activity.models import Activity
 
     db.add(Activity(actor_id=actor_id, verb=verb, community_id=community_id))
+
+
+# --- notifications about a community reach only people who may read it ------------------------------------------
+
+def person_reads_clause(community_id: Any, person_id: Any) -> ColumnElement[bool]:
+    """SQL twin of `readable_id_clause` for a person given by a column (no Principal at hand): what the
+    notification filter checks when a notification is shown or mailed, so someone who left a restricted community
+    is never shown or sent what happens in it."""
+    reader = aliased(Person, name="notified")
+    active = exists().where(Membership.community_id == community_id, Membership.person_id == person_id,
+                            Membership.state == MemberState.ACTIVE.value)
+    return exists().where(
+        _Inner.id == community_id, reader.id == person_id,
+        or_(reader.role == "administrator", active,
+            (_Inner.access != Access.RESTRICTED.value) & (reader.role != "guest")))
+
+
+notifications.set_visibility_filter(person_reads_clause)

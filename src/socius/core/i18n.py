@@ -7,6 +7,8 @@ so services, errors and templates all translate through the same `gettext`.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -50,6 +52,16 @@ def current_locale() -> str:
 
 def set_locale(locale: str) -> contextvars.Token:
     return _current.set(locale if locale in LOCALES else "en")
+
+
+@contextmanager
+def using_locale(locale: str | None) -> Iterator[str]:
+    """Translate in `locale` inside the block (an e-mail in its recipient's language), then switch back."""
+    token = set_locale(locale or "en")
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str) -> str:

@@ -1,0 +1,132 @@
+"""Notification fixtures: a real SMTP server (aiosmtpd) on 127.0.0.1 collecting what is sent, settings pointing at
+it, and the jobs a test's transaction deferred."""
+
+from __future__ import annotations
+
+import email
+import socket
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import BigInteger, ColumnElement, column, delete, exists, insert, table, text
+
+from socius.notifications import service
+
+
+@dataclass
+class Sink:
+    """What the SMTP server received: one parsed message per delivery, and each delivery's recipients."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    recipients: list[list[str]] = field(default_factory=list)
+    sessions: int = 0
+    refuse: set[str] = field(default_factory=set)  # addresses answered "550"
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address in self.refuse:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m, rcpts in zip(self.messages, self.recipients, strict=True) if address in rcpts]
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.recipients.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings, smtp_sink):
+    """The test settings, sending to the sink."""
+    _sink, port = smtp_sink
+    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False,
+                                       "smtp_from": "Socius <socius@example.com>",
+                                       "base_url": "https://socius.example.com", "default_locale": "zh_Hant"})
+
+
+@pytest.fixture
+def sink(smtp_sink) -> Sink:
+    return smtp_sink[0]
+
+
+@pytest.fixture
+def in_test_transaction(db):
+    """`run_digest`'s transaction factory, on the test's own session (rolled back at the end)."""
+
+    @asynccontextmanager
+    async def transaction():
+        yield db
+        await db.flush()
+
+    return transaction
+
+
+async def deferred(db, task: str) -> list[dict]:
+    """The arguments of the `socius:<task>` jobs queued in the test's transaction, oldest first."""
+    rows = await db.execute(text("SELECT args FROM procrastinate_jobs WHERE task_name = :task ORDER BY id"),
+                            {"task": f"socius:{task}"})
+    return [row[0] for row in rows]
+
+
+def body(message: EmailMessage, subtype: str = "plain") -> str:
+    return message.get_body(preferencelist=(subtype,)).get_content()
+
+
+# A stand-in for the communities module's visibility filter: membership in a temporary table.
+test_member = table("test_member", column("community_id", BigInteger), column("person_id", BigInteger))
+
+
+def members_filter(community_id: ColumnElement[int], person_id: ColumnElement[int]) -> ColumnElement[bool]:
+    return exists().where(test_member.c.community_id == community_id, test_member.c.person_id == person_id)
+
+
+@dataclass
+class Members:
+    db: object
+
+    async def add(self, community_id: int, *person_ids: int) -> None:
+        await self.db.execute(insert(test_member), [{"community_id": community_id, "person_id": p}
+                                                    for p in person_ids])
+
+    async def remove(self, community_id: int, person_id: int) -> None:
+        await self.db.execute(delete(test_member).where(test_member.c.community_id == community_id,
+                                                        test_member.c.person_id == person_id))
+
+
+@pytest.fixture
+async def membership(db):
+    """Install the stand-in filter; `await membership.add(community, person, …)`, `.remove(community, person)`."""
+    await db.execute(text("CREATE TEMP TABLE test_member (community_id bigint, person_id bigint) ON COMMIT DROP"))
+    previous = service.set_visibility_filter(members_filter)
+    yield Members(db)
+    service.set_visibility_filter(previous)
