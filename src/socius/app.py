@@ -83,6 +83,7 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
     from socius.admin import web as admin_web
+    from socius.content import web as content_web
     from socius.directory import scim
     from socius.directory import web as directory_web
     from socius.expertise import api as expertise_api
@@ -97,7 +98,7 @@ def _mount_routers(app: FastAPI) -> None:
     for module in (accounts_api, people_api, search_api, expertise_api, notifications_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web):
+                   notifications_web, content_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

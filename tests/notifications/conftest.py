@@ -12,9 +12,7 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import BigInteger, ColumnElement, column, delete, exists, insert, table, text
-
-from socius.notifications import service
+from sqlalchemy import text
 
 
 @dataclass
@@ -102,31 +100,33 @@ def body(message: EmailMessage, subtype: str = "plain") -> str:
     return message.get_body(preferencelist=(subtype,)).get_content()
 
 
-# A stand-in for the communities module's visibility filter: membership in a temporary table.
-test_member = table("test_member", column("community_id", BigInteger), column("person_id", BigInteger))
-
-
-def members_filter(community_id: ColumnElement[int], person_id: ColumnElement[int]) -> ColumnElement[bool]:
-    return exists().where(test_member.c.community_id == community_id, test_member.c.person_id == person_id)
-
-
 @dataclass
 class Members:
+    """A real restricted community (the communities module's filter is the one installed)."""
+
     db: object
+    owner: object
+    community: int
 
-    async def add(self, community_id: int, *person_ids: int) -> None:
-        await self.db.execute(insert(test_member), [{"community_id": community_id, "person_id": p}
-                                                    for p in person_ids])
+    async def add(self, *person_ids: int) -> None:
+        # Straight in (no invitation, which would be a notification of its own).
+        from socius.communities.models import Membership
 
-    async def remove(self, community_id: int, person_id: int) -> None:
-        await self.db.execute(delete(test_member).where(test_member.c.community_id == community_id,
-                                                        test_member.c.person_id == person_id))
+        self.db.add_all([Membership(community_id=self.community, person_id=p) for p in person_ids])
+        await self.db.flush()
+
+    async def remove(self, person_id: int) -> None:
+        from socius.communities import service as communities
+
+        await communities.remove_member(self.db, self.owner.principal, self.community, person_id)
 
 
 @pytest.fixture
-async def membership(db):
-    """Install the stand-in filter; `await membership.add(community, person, …)`, `.remove(community, person)`."""
-    await db.execute(text("CREATE TEMP TABLE test_member (community_id bigint, person_id bigint) ON COMMIT DROP"))
-    previous = service.set_visibility_filter(members_filter)
-    yield Members(db)
-    service.set_visibility_filter(previous)
+async def membership(db, make_person):
+    """A restricted community: `await membership.add(person, …)`, `.remove(person)`, its id `.community`."""
+    from socius.communities import service as communities
+
+    owner = await make_person("Community owner")
+    made = await communities.create(db, owner.principal, {"name": "Secret project", "access": "restricted"})
+    await db.flush()
+    return Members(db, owner, made.id)

@@ -159,12 +159,13 @@ async def test_someone_removed_from_a_community_is_not_mailed_its_notifications(
         db, make_person, mail_settings, sink, membership, in_test_transaction):
     stays = await make_person("Stays", email="stays@example.com")
     leaves = await make_person("Leaves", email="leaves@example.com")
-    await membership.add(7, stays.id, leaves.id)
+    await membership.add(stays.id, leaves.id)
+    c = membership.community
     audience = select(Person.id).where(Person.id.in_([stays.id, leaves.id]))
-    await service.notify_many(db, audience, "mentioned", url="/c/7/p/1", community_id=7, title="Secret plan")
-    await service.notify_many(db, audience, "community_post", url="/c/7/p/2", community_id=7,
+    await service.notify_many(db, audience, "mentioned", url=f"/c/{c}/p/1", community_id=c, title="Secret plan")
+    await service.notify_many(db, audience, "community_post", url=f"/c/{c}/p/2", community_id=c,
                               community="Restricted", title="Secret launch")
-    await membership.remove(7, leaves.id)
+    await membership.remove(leaves.id)
 
     assert await send_deferred(db, mail_settings) == 1
     assert await mailing.run_digest(in_test_transaction, mail_settings, EmailMode.DAILY) == 1

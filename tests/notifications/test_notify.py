@@ -110,16 +110,17 @@ async def test_nobody_reads_or_marks_another_persons_notifications(db, make_pers
 async def test_the_visibility_filter_hides_a_community_notification_once_its_reader_leaves(db, make_person,
                                                                                          membership):
     member, outsider = await make_person("Member"), await make_person("Outsider")
-    await membership.add(42, member.id)
+    await membership.add(member.id)
+    c = membership.community
     audience = select(Person.id).where(Person.id.in_([member.id, outsider.id]))
     # Even when a caller passes the wrong audience, a non-member is not told.
-    assert await service.notify_many(db, audience, "community_post", url="/c/42/p/1", community_id=42,
+    assert await service.notify_many(db, audience, "community_post", url=f"/c/{c}/p/1", community_id=c,
                                      community="Secret project", title="Launch date") == 1
     assert await service.unread_count(db, member.principal) == 1
     assert [s.message for s in await service.latest(db, member.principal)] == [
         "New in Secret project: “Launch date”"]
 
-    await membership.remove(42, member.id)  # removed from the community
+    await membership.remove(member.id)  # removed from the community
     assert await service.unread_count(db, member.principal) == 0
     assert await service.latest(db, member.principal) == []
     # Notifications without a community are not affected.
@@ -127,11 +128,13 @@ async def test_the_visibility_filter_hides_a_community_notification_once_its_rea
     assert await service.unread_count(db, member.principal) == 1
 
 
-async def test_without_a_filter_installed_community_notifications_are_shown_to_nobody(db, make_person):
+async def test_without_a_filter_installed_community_notifications_are_shown_to_nobody(db, make_person,
+                                                                                        membership):
     reader = await make_person("Reader")
     previous = service.set_visibility_filter(None)
     try:
-        await service.notify(db, reader.id, "community_post", actor_id=None, url="/c/1", community_id=1,
+        await service.notify(db, reader.id, "community_post", actor_id=None, url="/c/1",
+                             community_id=membership.community,
                              community="C", title="T")
         assert await service.unread_count(db, reader.principal) == 0
     finally:

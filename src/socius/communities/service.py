@@ -354,7 +354,8 @@ async def join(db: AsyncSession, principal: Principal, community_id: int, *, ip:
         await db.flush()
         for owner in await _owner_ids(db, community.id):
             await notifications.notify(db, owner, "join_requested", actor_id=principal.person_id,
-                                       url=f"/communities/{community.id}/members", community=community.name)
+                                       url=f"/communities/{community.id}/members", community_id=community.id,
+                                       community=community.name)
         await audit.record(db, principal, "community.request", "community", community.id, ip=ip)
         return row
     else:
@@ -425,6 +426,7 @@ async def invite(db: AsyncSession, principal: Principal, community_id: int, pers
         await _check_parent_membership(db, community, person.id)
         db.add(Membership(community_id=community.id, person_id=person.id, state=MemberState.INVITED.value,
                           invited_by=principal.person_id))
+        # No community_id: the invitation is what lets them see the community's name before they are in it.
         await notifications.notify(db, person.id, "invited", actor_id=principal.person_id,
                                    url=f"/communities/{community.id}", community=community.name)
         invited.append(person.id)
@@ -448,7 +450,8 @@ async def approve(db: AsyncSession, principal: Principal, community_id: int, per
         await db.flush()
         await _refresh_count(db, community.id)
         await notifications.notify(db, person_id, "join_approved", actor_id=principal.person_id,
-                                   url=f"/communities/{community.id}", community=community.name)
+                                   url=f"/communities/{community.id}", community_id=community.id,
+                                   community=community.name)
         await _record_activity(db, person_id, "join", community.id)
     else:
         await db.delete(row)
@@ -581,10 +584,9 @@ def person_reads_clause(community_id: Any, person_id: Any) -> ColumnElement[bool
     reader = aliased(Person, name="notified")
     active = exists().where(Membership.community_id == community_id, Membership.person_id == person_id,
                             Membership.state == MemberState.ACTIVE.value)
-    return exists().where(
-        _Inner.id == community_id, reader.id == person_id,
-        or_(reader.role == "administrator", active,
-            (_Inner.access != Access.RESTRICTED.value) & (reader.role != "guest")))
+    open_to = exists().where(_Inner.id == community_id, _Inner.access != Access.RESTRICTED.value)
+    role = select(reader.role).where(reader.id == person_id).scalar_subquery()
+    return or_(role == "administrator", active, open_to & (role != "guest"))
 
 
 notifications.set_visibility_filter(person_reads_clause)

@@ -185,7 +185,8 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     if parent is not None and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in text.mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
-                                   url=item_url(item, parent), title=parent.title or excerpt(parent))
+                                   url=item_url(item, parent), community_id=item.community_id,
+                                   title=parent.title or excerpt(parent))
     await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
     return item
 
@@ -272,7 +273,8 @@ async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, p
         reader = Reader(person_id=person_id, role=Role(role))
         if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))):
             await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
-                                       url=item_url(item), title=item.title or excerpt(item))
+                                       url=item_url(item), community_id=item.community_id,
+                                       title=item.title or excerpt(item))
 
 
 async def record_activity(db: AsyncSession, actor_id: int | None, verb: str, item: Item,
@@ -316,7 +318,8 @@ async def set_like(db: AsyncSession, principal: Principal, item_id: Any, liked: 
             await record_activity(db, principal.person_id, "like", item)
             if item.author_id is not None:
                 await notifications.notify(db, item.author_id, "liked", actor_id=principal.person_id,
-                                           url=item_url(item), title=item.title or excerpt(item))
+                                           url=item_url(item), community_id=item.community_id,
+                                       title=item.title or excerpt(item))
     else:
         result = await db.execute(delete(ItemLike).where(ItemLike.item_id == item.id,
                                                          ItemLike.person_id == principal.person_id))
