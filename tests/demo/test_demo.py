@@ -47,7 +47,8 @@ async def test_demo_company_is_created_once_and_its_logins_work(scratch_database
                                           headers={"Accept": "application/json"})
             seen = directory.json()["items"]
             if role == "guest":
-                assert len(seen) == 2  # themselves and their host
+                # Themselves, their host, and the people of the one community they were invited to.
+                assert 2 < len(seen) < 20
             else:
                 assert len(seen) == 100
             if role == "employee":
@@ -62,6 +63,39 @@ async def test_demo_company_is_created_once_and_its_logins_work(scratch_database
                                           headers={"X-CSRF-Token": await csrf_from(browser, "/settings")})
                 assert team.status_code == 200 and team.json()["gaps"] == [], team.text
     await app.state.db.dispose()
+    await _check_demo_communities(scratch_database)
+
+
+async def _check_demo_communities(url: str) -> None:
+    """One community of each kind, an archived one, a restricted subcommunity, content in every app, and the
+    partner guest inside the restricted project only."""
+    from socius.accounts.models import Account
+    from socius.communities import service as communities
+    from socius.communities.models import Community
+    from socius.content.models import Item
+    from socius.demo.generate import EMPLOYEE_LOGIN, GUEST_LOGIN
+
+    database = Database(url, pool_size=2)
+    async with database.transaction() as db:
+        rows = {c.name: c for c in await db.scalars(select(Community))}
+        kinds = {c.access for c in rows.values()}
+        assert kinds == {"public", "moderated", "restricted"}
+        assert any(c.archived_at for c in rows.values()) and any(c.parent_id for c in rows.values())
+        item_kinds = set(await db.scalars(select(Item.kind).distinct()))
+        assert {"status", "topic", "reply", "entry", "comment", "bookmark"} <= item_kinds
+        assert await db.scalar(select(func.count()).where(Item.accepted_id.is_not(None))) >= 1
+
+        async def principal_of(login):
+            account = await db.scalar(select(Account).where(Account.username == login[1]))
+            person = await db.get(Person, account.person_id)
+            return Principal(person_id=person.id, role=Role(person.role), via="session")
+
+        guest = await principal_of(GUEST_LOGIN)
+        employee = await principal_of(EMPLOYEE_LOGIN)
+        seen_by_guest = await communities.catalog(db, guest, communities.CatalogQuery())
+        assert [c.access for c in seen_by_guest] == ["restricted"]
+        assert len(await communities.catalog(db, employee, communities.CatalogQuery())) >= 3
+    await database.dispose()
 
 
 async def test_seeded_people_are_found_like_created_ones(scratch_database):

@@ -19,6 +19,7 @@ from socius.accounts.models import Account
 from socius.core import text
 from socius.core.db import Database
 from socius.demo import company, names
+from socius.demo.communities import Cast, seed_communities
 from socius.demo.company import DEPARTMENTS, DOMAIN, EXECUTIVE, OFFICES, Department
 from socius.expertise import service as expertise
 from socius.people import service as people
@@ -63,6 +64,7 @@ async def ensure_demo(db: Database) -> list[tuple[str, str, str]]:
             if draft.login:
                 await accounts.create_account(session, person, draft.login[1], draft.login[2])
         await seed_tags(session, drafts)
+        await seed_communities(session, cast_of(drafts), random.Random(SEED + 2))
         for draft in drafts:
             if draft.former:
                 await people.deactivate(session, None, draft.id)
@@ -79,6 +81,18 @@ async def seed_tags(session, drafts: list[Draft]) -> None:
             tag = await expertise.resolve(session, expertise.tag_key(zh))
             if tag is not None and await expertise.resolve(session, expertise.tag_key(en)) != tag:
                 await expertise.make_synonym(session, tag, en, expertise.tag_key(en))
+
+
+def cast_of(drafts: list[Draft]) -> Cast:
+    """Who writes the demo communities' content: the people one signs in as, and colleagues by department."""
+    by_login = {d.login: d for d in drafts if d.login}
+    staff = [d for d in drafts if d.department and d.fields.get("role") != Role.GUEST and not d.former]
+
+    def of(department: str) -> list[Draft]:
+        return [d for d in staff if d.department.name == department]
+
+    return Cast(employee=by_login[EMPLOYEE_LOGIN], admin=by_login[ADMIN_LOGIN], guest=by_login[GUEST_LOGIN],
+                engineers=of("R&D"), operations=of("Operations"), innovators=of("Innovation Office"))
 
 
 def demo_tags(rng: random.Random, drafts: list[Draft]) -> list[tuple[int, int, str]]:
