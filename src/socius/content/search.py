@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities import service as communities
@@ -65,6 +65,14 @@ def _all_ids(kind: str):
     return all_ids
 
 
+def _count(kind: str):
+    async def count(db: AsyncSession) -> int:
+        return await db.scalar(select(func.count()).where(Item.kind == kind, Item.deleted_at.is_(None),
+                                                          Item.hidden_at.is_(None))) or 0
+
+    return count
+
+
 async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, SearchItem]:
     rows = await db.execute(
         select(Item, Community.name).outerjoin(Community, Community.id == Item.community_id)
@@ -84,4 +92,4 @@ async def keys(db: AsyncSession, principal: Principal) -> set[str]:
 
 for _kind, (_code, _label) in KINDS.items():
     register(ContentKind(name=_kind.value, code=_code, label=_label, load=load, all_ids=_all_ids(_kind.value),
-                         hydrate=hydrate, keys=keys))
+                         hydrate=hydrate, keys=keys, count=_count(_kind.value)))

@@ -157,7 +157,7 @@ class Indexer:
             return
         async with self.database.transaction() as db:
             pending = await db.scalar(text("SELECT count(*) FROM search_outbox WHERE NOT applied"))
-            if pending >= sum([await _count(db, kind) for kind in registry.kinds()]):
+            if pending >= sum([await kind_count(db, kind) for kind in registry.kinds().values()]):
                 return  # a new installation: the outbox already holds everything
             queued = 0
             for kind in registry.kinds().values():
@@ -269,7 +269,7 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
 async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: TantivyBackend, prepare, *,
                       batch: int, ahead: int, on_progress) -> int:
     """Every document of one kind into `backend`; `ahead` batches are prepared while earlier ones are written."""
-    total = await _count(db, kind.name)
+    total = await kind_count(db, kind)
     done = indexed = 0
     inflight: deque[tuple[int, asyncio.Future]] = deque()
 
@@ -293,9 +293,11 @@ async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: Tan
     return indexed
 
 
-async def _count(db: AsyncSession, kind: str) -> int:
-    # Kinds are their tables' names by convention; a kind may override by offering `count`.
-    return int(await db.scalar(text(f'SELECT count(*) FROM "{kind}"')) or 0)
+async def kind_count(db: AsyncSession, kind: registry.ContentKind) -> int:
+    """How many documents of a kind the database holds: its `count`, or by convention its table's rows."""
+    if kind.count is not None:
+        return int(await kind.count(db))
+    return int(await db.scalar(text(f'SELECT count(*) FROM "{kind.name}"')) or 0)
 
 
 @dataclass

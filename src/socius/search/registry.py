@@ -45,6 +45,8 @@ class ContentKind:
     all_ids: Callable[[AsyncSession, int], AsyncIterator[list[int]]]
     hydrate: Callable[[AsyncSession, Principal, list[int]], Awaitable[dict[int, SearchItem]]]
     keys: Callable[[AsyncSession, Principal], Awaitable[set[str]]]
+    # How many documents a rebuild will index (progress bars); by default the rows of the table named `name`.
+    count: Callable[[AsyncSession], Awaitable[int]] | None = None
 
 
 KINDS: dict[str, ContentKind] = {}
