@@ -262,7 +262,7 @@ async def profile_tags(db: AsyncSession, principal: Principal, person: Person) -
              .where(PersonTag.person_id == person.id)
              .order_by(PersonTag.hidden, PersonTag.strength.desc(), Tag.label))
     if not owner_view:
-        query = query.where(PersonTag.hidden.is_(False))
+        query = query.where(~PersonTag.hidden)
     rows = (await db.execute(query)).all()
     if not rows:
         return []
@@ -388,7 +388,7 @@ async def holders(db: AsyncSession, principal: Principal, tag: Tag, *,
     """Active people with a tag, strongest evidence first, among the people the reader may see."""
     rows = (await db.execute(
         select(Person, PersonTag).join(PersonTag, PersonTag.person_id == Person.id)
-        .where(PersonTag.tag_id == tag.id, PersonTag.hidden.is_(False), Person.deactivated_at.is_(None),
+        .where(PersonTag.tag_id == tag.id, ~PersonTag.hidden, Person.deactivated_at.is_(None),
                people.readable_clause(principal))
         .order_by(PersonTag.strength.desc(), Person.sort_key, Person.id).limit(limit))).all()
     return [(p, pt) for p, pt in rows]
@@ -400,7 +400,7 @@ async def related(db: AsyncSession, tag: Tag, holder_ids: list[int], *, limit: i
         return []
     rows = (await db.execute(
         select(Tag.key, Tag.label, func.count().label("n")).join(PersonTag, PersonTag.tag_id == Tag.id)
-        .where(one_of(PersonTag.person_id, holder_ids), PersonTag.hidden.is_(False), PersonTag.tag_id != tag.id)
+        .where(one_of(PersonTag.person_id, holder_ids), ~PersonTag.hidden, PersonTag.tag_id != tag.id)
         .group_by(Tag.id).order_by(literal_column("n").desc(), Tag.key).limit(limit))).all()
     return [Suggestion(key=r.key, label=r.label, people=r.n) for r in rows]
 
@@ -433,7 +433,7 @@ async def coverage(db: AsyncSession, principal: Principal, *, department: str | 
     if department:
         scope.append(Person.department == department)
     held = (select(PersonTag.tag_id, func.count().label("n")).join(Person, Person.id == PersonTag.person_id)
-            .where(PersonTag.hidden.is_(False), *scope).group_by(PersonTag.tag_id).subquery())
+            .where(~PersonTag.hidden, *scope).group_by(PersonTag.tag_id).subquery())
     base = select(Tag.key, Tag.label, held.c.n).join(held, held.c.tag_id == Tag.id)
     most = (await db.execute(base.order_by(held.c.n.desc(), Tag.key).limit(limit))).all()
     thin = (await db.execute(base.where(held.c.n < below).order_by(held.c.n, Tag.key).limit(limit))).all()

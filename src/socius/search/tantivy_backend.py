@@ -322,9 +322,10 @@ class TantivyBackend:
         # The top hits without counting every match: counting is apart (below) and cheaper there.
         count = not spec.facets
         if spec.order == "newest":
-            result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count and spec.count, order_by_field="updated",
+                                     offset=spec.offset)
         else:
-            result = searcher.search(query, spec.limit, count=count, offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count and spec.count, offset=spec.offset)
         addresses = [address for _score, address in result.hits]
         uids = searcher.fast_field_values("uid", addresses) if addresses else []
         authors = searcher.fast_field_values("author", addresses) if spec.with_authors and addresses \
@@ -337,7 +338,8 @@ class TantivyBackend:
             order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 5), -updated[i]))
             hits = [hits[i] for i in order]
         if count:
-            return BackendResult(hits, result.count, {})
+            # Uncounted: the hits are all the caller asked to know of.
+            return BackendResult(hits, result.count if spec.count else len(hits), {})
         # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
         facets, estimated = _kind_counts(searcher, base)
         kinds = spec.filters.kinds or list(facets)
