@@ -222,7 +222,8 @@ def _recency(last_at: dt.datetime, now: dt.datetime) -> float:
 
 
 async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tuple[Tag, str]]) -> list:
-    """The strongest holders of each matched tag among the people the filters allow: one statement. `NOT hidden`
+    """The strongest holders of each matched tag among the people the filters allow, with what ranking them
+    needs of the person (department, sort key): one statement. `NOT hidden`
     as the partial index says it (`hidden IS false` is not recognised as implying it, and reads every row)."""
     if not matched:
         return []
@@ -232,7 +233,7 @@ async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tupl
         "id", "n").render_derived(name="wanted")
     strongest = (
         select(PersonTag.person_id, PersonTag.tag_id, PersonTag.self_tagged, PersonTag.colleagues,
-               PersonTag.strength, PersonTag.last_at)
+               PersonTag.strength, PersonTag.last_at, Person.department, Person.sort_key)
         .join(Person, Person.id == PersonTag.person_id)
         .where(PersonTag.tag_id == wanted.c.id, ~PersonTag.hidden, *filters)
         .order_by(PersonTag.strength.desc()).limit(wanted.c.n).lateral("strongest")
@@ -300,17 +301,17 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     mentions = await _profile_mentions(db, {skill: (phrases[skill], index[skill].profiles) for skill in index},
                                        private_text)
 
+    holders = defaultdict(list)
+    for row in rows:
+        holders[row.tag_id].append(row)
     per_skill: dict[str, dict[int, Evidence]] = {}
     for skill in skills:
         evidence: dict[int, Evidence] = defaultdict(Evidence)
-        matched = matches[skill]
-        for row in rows:
-            if row.tag_id not in matched:
-                continue
-            tag, how = matched[row.tag_id]
-            ev = evidence[row.person_id]
-            ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
-            ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
+        for tag, how in matches[skill].values():
+            for row in holders[tag.id]:
+                ev = evidence[row.person_id]
+                ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
+                ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
         for author, kinds in (index[skill].content if skill in index else {}).items():
             ev = evidence[author]
             for kind, (count, weight) in kinds.items():
@@ -324,13 +325,16 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     candidates = {p for evidence in per_skill.values() for p in evidence}
     if not candidates:
         return []
-    # Content and profile evidence name people the filters may not allow: check them all on two columns, and load
-    # whole people only for those returned (loading a thousand candidates cost more than the rest of a query).
-    allowed = (await db.execute(select(Person.id, Person.department, Person.sort_key)
-                                .where(one_of(Person.id, list(candidates)), *filters))).all()
+    # Tag holders passed the filters in SQL; people known only from content or profiles are checked here, on two
+    # columns. Whole people are loaded only for those returned (loading thousands cost more than the rest).
+    allowed = {row.person_id: (row.department, row.sort_key) for row in rows}
+    others = [p for p in candidates if p not in allowed]
+    if others:
+        allowed.update((r.id, (r.department, r.sort_key)) for r in await db.execute(
+            select(Person.id, Person.department, Person.sort_key).where(one_of(Person.id, others), *filters)))
     near_department = await _asker_department(db, principal) if query.near else None
     scored = []
-    for person_id, department, sort_key in allowed:
+    for person_id, (department, sort_key) in allowed.items():
         score = sum(per_skill[s][person_id].score for s in skills if person_id in per_skill[s])
         if near_department and department == near_department:
             score *= NEAR_BOOST
