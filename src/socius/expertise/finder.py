@@ -305,6 +305,7 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     for row in rows:
         holders[row.tag_id].append(row)
     per_skill: dict[str, dict[int, Evidence]] = {}
+    totals: dict[int, float] = {}
     for skill in skills:
         evidence: dict[int, Evidence] = defaultdict(Evidence)
         for tag, how in matches[skill].values():
@@ -321,8 +322,10 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
             evidence[person_id].profile = True
             evidence[person_id].score += PROFILE_WEIGHT
         per_skill[skill] = evidence
+        for person_id, ev in evidence.items():  # skill by skill, as merge_evidence adds them up
+            totals[person_id] = totals.get(person_id, 0) + ev.score
 
-    candidates = {p for evidence in per_skill.values() for p in evidence}
+    candidates = list(totals)
     if not candidates:
         return []
     # Tag holders passed the filters in SQL; people known only from content or profiles are checked here, on two
@@ -335,7 +338,7 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     near_department = await _asker_department(db, principal) if query.near else None
     scored = []
     for person_id, (department, sort_key) in allowed.items():
-        score = sum(per_skill[s][person_id].score for s in skills if person_id in per_skill[s])
+        score = totals[person_id]
         if near_department and department == near_department:
             score *= NEAR_BOOST
         scored.append((-score, sort_key, person_id))
