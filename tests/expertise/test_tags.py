@@ -4,7 +4,7 @@ bad input changes nothing."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from socius.admin.models import AuditEntry
 from socius.expertise import service
@@ -175,6 +175,44 @@ async def test_autocomplete_finds_tags_by_prefix_or_inner_word_in_either_script(
     assert await suggest("READY") == [("Ready-mix concrete", 1)]
     assert await suggest("%") == []
     assert await suggest("") == []
+
+
+STALE_TERMS = text("""
+    SELECT count(*) FROM tag_term m JOIN tag s ON s.id = m.tag_id JOIN tag t ON t.id = coalesce(s.merged_into_id, s.id)
+    WHERE (m.target_id, m.target_key, m.people_count, m.head)
+          IS DISTINCT FROM (t.id, t.key, t.people_count, m.term = s.key OR m.term = t.key)""")
+
+
+async def test_autocomplete_ranking_follows_counts_hiding_synonyms_and_merges(db, make_person, tag, admin):
+    """Autocomplete ranks on the terms' copies of their tag's key and count: they follow every change."""
+    people_ = [await make_person() for _ in range(4)]
+    await tag(people_[0], people_[0], "Kotlin")
+    await tag(people_[0], people_[0], "Kafka")
+    await tag(people_[1], people_[1], "Kafka")
+
+    async def suggest(prefix: str) -> list[tuple[str, int]]:
+        return [(s.label, s.people) for s in await service.autocomplete(db, prefix)]
+
+    assert await suggest("k") == [("Kafka", 2), ("Kotlin", 1)]
+    await tag(people_[1], people_[1], "Kotlin")
+    await tag(people_[2], people_[2], "Kotlin")
+    assert await suggest("k") == [("Kotlin", 3), ("Kafka", 2)]
+    await service.set_hidden(db, people_[2].principal, people_[2].id, "kotlin", True)
+    assert await suggest("k") == [("Kafka", 2), ("Kotlin", 2)]  # a tie: by key
+    await service.remove_tag(db, people_[1].principal, people_[1].id, "kotlin")
+    assert await suggest("k") == [("Kafka", 2), ("Kotlin", 1)]
+
+    # A synonym of a tag later merged into another leads to the merged tag, with its count.
+    await tag(people_[3], people_[3], "Kubernetes")
+    await service.add_synonym(db, admin.principal, "kubernetes", "Kube")
+    assert await suggest("kube") == [("Kubernetes", 1)]
+    await service.merge(db, admin.principal, "kubernetes", "kafka")
+    assert await suggest("kube") == [("Kafka", 3)]
+    assert await suggest("k") == [("Kafka", 3), ("Kotlin", 1)]
+    # An inner word ranks after tags starting with what was typed.
+    await tag(people_[3], people_[3], "Apache Kafka Streams")
+    assert await suggest("kafka") == [("Kafka", 3), ("Apache Kafka Streams", 1)]
+    assert await db.scalar(STALE_TERMS) == 0
 
 
 async def test_merging_keeps_every_endorsement_and_the_old_name_leads_to_the_new(db, api, make_person, tag, admin):

@@ -14,6 +14,7 @@ in the asker's department can add a small boost. Deactivated people never appear
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import re
@@ -187,23 +188,27 @@ def _person_filters(principal: Principal, query: ExpertQuery) -> list[ColumnElem
     return filters
 
 
-async def match_tags(db: AsyncSession, skill: str) -> dict[int, tuple[Tag, str]]:
-    """{tag id: (tag, how it matches)} for one skill: the tag itself (or what it is a synonym of), tags naming a
-    word of the skill, and the most held tags containing it."""
-    key = tags.tag_key(skill)
-    found: dict[int, tuple[Tag, str]] = {}
-    exact = await tags.resolve_many(db, [key])
-    for tag in exact.values():
-        found[tag.id] = (tag, "exact")
-    words = [w for w in dict.fromkeys(textkit.analyse(key, normalised=True).words + key.split())
-             if w != key and (len(w) >= 2 or textkit.has_han(w)) and w not in _STOPWORDS]
-    for tag in (await tags.resolve_many(db, words)).values():
-        found.setdefault(tag.id, (tag, "word"))
-    if len(key) >= 2:
-        containing = [s.key for s in await tags.autocomplete(db, key, limit=RELATED_TAGS)
-                      if s.key != key and key in s.key]
-        for tag in (await tags.resolve_many(db, containing)).values():
-            found.setdefault(tag.id, (tag, "contains"))
+async def match_tags(db: AsyncSession, skills: list[str]) -> dict[str, dict[int, tuple[Tag, str]]]:
+    """{skill: {tag id: (tag, how it matches)}}: the tag a skill names (or what it is a synonym of), tags naming a
+    word of the skill, and the most held tags containing it. The keys and words of every skill are resolved in
+    one statement, not one per skill: the team builder asks about up to twelve."""
+    keys = {skill: tags.tag_key(skill) for skill in skills}
+    words = {skill: [w for w in dict.fromkeys(textkit.analyse(key, normalised=True).words + key.split())
+                     if w != key and (len(w) >= 2 or textkit.has_han(w)) and w not in _STOPWORDS]
+             for skill, key in keys.items()}
+    containing = {skill: [s.key for s in await tags.autocomplete(db, key, limit=RELATED_TAGS)
+                          if s.key != key and key in s.key] if len(key) >= 2 else []
+                  for skill, key in keys.items()}
+    wanted = [*keys.values(), *(w for ws in words.values() for w in ws), *(k for ks in containing.values() for k in ks)]
+    resolved = await tags.resolve_many(db, list(dict.fromkeys(wanted)))
+    found: dict[str, dict[int, tuple[Tag, str]]] = {}
+    for skill, key in keys.items():
+        matched: dict[int, tuple[Tag, str]] = {}
+        for how, named in (("exact", [key]), ("word", words[skill]), ("contains", containing[skill])):
+            for name in named:
+                if name in resolved:
+                    matched.setdefault(resolved[name].id, (resolved[name], how))
+        found[skill] = matched
     return found
 
 
@@ -217,7 +222,9 @@ def _recency(last_at: dt.datetime, now: dt.datetime) -> float:
 
 
 async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tuple[Tag, str]]) -> list:
-    """The strongest holders of each matched tag among the people the filters allow: one statement."""
+    """The strongest holders of each matched tag among the people the filters allow, with what ranking them
+    needs of the person (department, sort key): one statement. `NOT hidden`
+    as the partial index says it (`hidden IS false` is not recognised as implying it, and reads every row)."""
     if not matched:
         return []
     ids = list(matched)
@@ -226,40 +233,51 @@ async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tupl
         "id", "n").render_derived(name="wanted")
     strongest = (
         select(PersonTag.person_id, PersonTag.tag_id, PersonTag.self_tagged, PersonTag.colleagues,
-               PersonTag.strength, PersonTag.last_at)
+               PersonTag.strength, PersonTag.last_at, Person.department, Person.sort_key)
         .join(Person, Person.id == PersonTag.person_id)
-        .where(PersonTag.tag_id == wanted.c.id, PersonTag.hidden.is_(False), *filters)
+        .where(PersonTag.tag_id == wanted.c.id, ~PersonTag.hidden, *filters)
         .order_by(PersonTag.strength.desc()).limit(wanted.c.n).lateral("strongest")
     )
     return (await db.execute(select(strongest).select_from(wanted).join(strongest, true()))).all()
 
 
-def _content_evidence(backend: SearchBackend, phrases: list[str], keys: frozenset[str], private_text: bool,
-                      kinds: list[str], limit: int) -> dict[int, dict[str, tuple[int, float]]]:
-    """{author: {kind: (matches, summed relative score)}} over the top matches of any of the phrases (a skill as
-    asked, and the name of the tag it means: "ready-mix concrete" also finds posts on 預拌混凝土)."""
-    if not kinds:
-        return {}
+@dataclass
+class _IndexEvidence:
+    """What the search index says about one skill: content per author, and people whose profile may mention it."""
+
+    content: dict[int, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    profiles: set[int] = field(default_factory=set)
+
+
+def _search_index(backend: SearchBackend, phrases: list[str], keys: frozenset[str], private_text: bool,
+                  kinds: list[str]) -> _IndexEvidence:
+    """The index's evidence for one skill, from any of its phrases (the skill as asked, and the name of the tag it
+    means: "ready-mix concrete" also finds posts on 預拌混凝土). Runs in a thread: Tantivy releases the GIL."""
+    found = _IndexEvidence()
+    queries = {tuple(parsed.must): parsed for parsed in map(parse, phrases) if not parsed.empty}
+    # Content: {author: {kind: (matches, summed relative score)}} over each phrase's top matches.
     best: dict[tuple[str, int], tuple[int | None, float]] = {}
-    for phrase in phrases:
-        parsed = parse(phrase)
-        if parsed.empty:
-            continue
-        found = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=kinds),
-                                         visibility=keys, private_text=private_text, limit=limit, facets=False,
-                                         fuzzy_names=False, with_authors=True))
-        top = max((h.score for h in found.hits), default=0.0) or 1.0
-        for hit in found.hits:
+    for parsed in queries.values() if kinds else ():
+        hits = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=kinds), visibility=keys,
+                                        private_text=private_text, limit=CONTENT_HITS, facets=False, count=False,
+                                        fuzzy_names=False, with_authors=True)).hits
+        top = max((h.score for h in hits), default=0.0) or 1.0
+        for hit in hits:
             relative = hit.score / top
             if relative > best.get((hit.kind, hit.id), (None, 0.0))[1]:
                 best[(hit.kind, hit.id)] = (hit.author_id, relative)
     by_author: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
     for (kind, _id), (author, relative) in best.items():
-        if author is None:
-            continue
-        count, weight = by_author[author].get(kind, (0, 0.0))
-        by_author[author][kind] = (count + 1, weight + relative)
-    return by_author
+        if author is not None:
+            count, weight = by_author[author].get(kind, (0, 0.0))
+            by_author[author][kind] = (count + 1, weight + relative)
+    found.content = dict(by_author)
+    # Profiles: people whose title or "about me" the index matches (confirmed on the text afterwards).
+    for parsed in queries.values():
+        found.profiles |= {h.id for h in backend.search(QuerySpec(
+            must=parsed.must, must_not=[], filters=Filters(kinds=["person"]), visibility=keys,
+            private_text=private_text, limit=PROFILE_HITS, facets=False, count=False, fuzzy_names=False)).hits}
+    return found
 
 
 async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
@@ -267,49 +285,73 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     """The best `limit` people for these skills (validated), with evidence per skill."""
     filters = _person_filters(principal, query)
     now = utcnow()
-    per_skill: dict[str, dict[int, Evidence]] = {}
-    matches = {skill: await match_tags(db, skill) for skill in skills}
+    matches = await match_tags(db, skills)
+    phrases = {skill: list(dict.fromkeys([skill] + [tag.label for tag, how in matches[skill].values()
+                                                    if how == "exact"])) for skill in skills}
+    private_text = not principal.is_guest
+    searching = None
+    if backend is not None:
+        keys = await registry.principal_keys(db, principal)
+        # Every skill's index searches at once, in threads, while PostgreSQL reads the tag evidence.
+        searching = asyncio.gather(*(asyncio.to_thread(_search_index, backend, phrases[skill], keys, private_text,
+                                                       list(EVIDENCE)) for skill in skills))
     every_tag = {tag_id: hit for found in matches.values() for tag_id, hit in found.items()}
     rows = await _tag_evidence(db, filters, every_tag)
-    keys = await registry.principal_keys(db, principal) if backend is not None else frozenset()
+    index = dict(zip(skills, await searching, strict=True)) if searching is not None else {}
+    mentions = await _profile_mentions(db, {skill: (phrases[skill], index[skill].profiles) for skill in index},
+                                       private_text)
+
+    holders = defaultdict(list)
+    for row in rows:
+        holders[row.tag_id].append(row)
+    per_skill: dict[str, dict[int, Evidence]] = {}
+    totals: dict[int, float] = {}
     for skill in skills:
         evidence: dict[int, Evidence] = defaultdict(Evidence)
-        matched = matches[skill]
-        for row in rows:
-            if row.tag_id not in matched:
-                continue
-            tag, how = matched[row.tag_id]
-            ev = evidence[row.person_id]
-            ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
-            ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
-        if backend is not None:
-            phrases = list(dict.fromkeys([skill] + [tag.label for tag, how in matched.values() if how == "exact"]))
-            content = _content_evidence(backend, phrases, keys, not principal.is_guest, list(EVIDENCE),
-                                        CONTENT_HITS)
-            for author, kinds in content.items():
-                ev = evidence[author]
-                for kind, (count, weight) in kinds.items():
-                    ev.content[kind] = count
-                    ev.score += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
-            for person_id in await _profile_mentions(db, backend, phrases, keys, not principal.is_guest):
-                evidence[person_id].profile = True
-                evidence[person_id].score += PROFILE_WEIGHT
+        for tag, how in matches[skill].values():
+            for row in holders[tag.id]:
+                ev = evidence[row.person_id]
+                ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
+                ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
+        for author, kinds in (index[skill].content if skill in index else {}).items():
+            ev = evidence[author]
+            for kind, (count, weight) in kinds.items():
+                ev.content[kind] = count
+                ev.score += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+        for person_id in mentions.get(skill, ()):
+            evidence[person_id].profile = True
+            evidence[person_id].score += PROFILE_WEIGHT
         per_skill[skill] = evidence
+        for person_id, ev in evidence.items():  # skill by skill, as merge_evidence adds them up
+            totals[person_id] = totals.get(person_id, 0) + ev.score
 
-    candidates = {p for evidence in per_skill.values() for p in evidence}
+    candidates = list(totals)
     if not candidates:
         return []
-    allowed = {p.id: p for p in await db.scalars(select(Person).where(one_of(Person.id, list(candidates)), *filters))}
+    # Tag holders passed the filters in SQL; people known only from content or profiles are checked here, on two
+    # columns. Whole people are loaded only for those returned (loading thousands cost more than the rest).
+    allowed = {row.person_id: (row.department, row.sort_key) for row in rows}
+    others = [p for p in candidates if p not in allowed]
+    if others:
+        allowed.update((r.id, (r.department, r.sort_key)) for r in await db.execute(
+            select(Person.id, Person.department, Person.sort_key).where(one_of(Person.id, others), *filters)))
     near_department = await _asker_department(db, principal) if query.near else None
+    scored = []
+    for person_id, (department, sort_key) in allowed.items():
+        score = totals[person_id]
+        if near_department and department == near_department:
+            score *= NEAR_BOOST
+        scored.append((-score, sort_key, person_id))
+    scored.sort()
+    top = scored[:limit]
+    loaded = {p.id: p for p in await db.scalars(select(Person).where(one_of(Person.id, [p for *_, p in top])))}
     experts = []
-    for person_id, person in allowed.items():
+    for negative, _sort_key, person_id in top:
         by_skill = {s: per_skill[s][person_id] for s in skills if person_id in per_skill[s]}
         total = merge_evidence(by_skill.values())
-        if near_department and person.department == near_department:
-            total.score *= NEAR_BOOST
-        experts.append(Expert(person=person, score=total.score, evidence=total, by_skill=by_skill))
-    experts.sort(key=lambda e: (-e.score, e.person.sort_key, e.person.id))
-    return experts[:limit]
+        total.score = -negative
+        experts.append(Expert(person=loaded[person_id], score=total.score, evidence=total, by_skill=by_skill))
+    return experts
 
 
 def merge_evidence(evidences) -> Evidence:
@@ -323,28 +365,23 @@ def merge_evidence(evidences) -> Evidence:
     return total
 
 
-async def _profile_mentions(db: AsyncSession, backend: SearchBackend, phrases: list[str], keys: frozenset[str],
-                            private_text: bool) -> list[int]:
-    """People whose title or "about me" contains one of the phrases (found by the index, confirmed on the text)."""
-    ids: set[int] = set()
-    for phrase in phrases:
-        parsed = parse(phrase)
-        if not parsed.empty:
-            found = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=["person"]),
-                                             visibility=keys, private_text=private_text, limit=PROFILE_HITS,
-                                             facets=False, fuzzy_names=False))
-            ids |= {h.id for h in found.hits}
+async def _profile_mentions(db: AsyncSession, found: dict[str, tuple[list[str], set[int]]],
+                            private_text: bool) -> dict[str, list[int]]:
+    """{skill: people whose title or "about me" contains one of its phrases}, from {skill: (phrases, the people
+    the index matched)}: confirmed on the text, every skill's people read in one statement."""
+    ids = {p for _phrases, people_ids in found.values() for p in people_ids}
     if not ids:
-        return []
-    wanted = [tags.tag_key(p) for p in phrases]
+        return {}
     rows = (await db.execute(select(Person.id, Person.title, Person.about_md, Person.guest_hidden)
                              .where(one_of(Person.id, list(ids))))).all()
-    mentions = []
+    said = {}
     for r in rows:
         about = r.about_md if private_text or "about_md" not in (r.guest_hidden or ()) else ""
-        said = tags.tag_key(f"{r.title or ''} {about or ''}")
-        if any(key in said for key in wanted):
-            mentions.append(r.id)
+        said[r.id] = tags.tag_key(f"{r.title or ''} {about or ''}")
+    mentions = {}
+    for skill, (phrases, people_ids) in found.items():
+        wanted = [tags.tag_key(p) for p in phrases]
+        mentions[skill] = [p for p in people_ids if p in said and any(key in said[p] for key in wanted)]
     return mentions
 
 

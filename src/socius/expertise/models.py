@@ -30,12 +30,25 @@ class Tag(Base):
 
 class TagTerm(Base):
     """Where a tag may be found as one types: each suffix of its key that starts a word or a Han character, so
-    "混凝" and "concrete" find "预拌混凝土" and "ready-mix concrete" with one prefix scan of a btree."""
+    "混凝" and "concrete" find "预拌混凝土" and "ready-mix concrete" with one prefix scan of a btree.
+
+    Each term also carries what autocomplete ranks by — the tag it leads to (itself, or what it is a synonym of
+    or was merged into), that tag's key and people count, and whether the term is a whole key (`head`: the tag
+    starts with what was typed) — so a one-character prefix matching thousands of terms is answered from the
+    covering index alone. `service.sync_terms` keeps them in step with `tag`."""
 
     __tablename__ = "tag_term"
 
     term: Mapped[str] = mapped_column(String(200, collation="C"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("tag.id", ondelete="CASCADE"))
+    target_key: Mapped[str] = mapped_column(String(200, collation="C"))
+    people_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    head: Mapped[bool] = mapped_column(server_default=text("false"))
+
+    __table_args__ = (
+        Index("ix_tag_term_lookup", "term", postgresql_include=["target_id", "target_key", "people_count", "head"]),
+    )
 
 
 class TagSpelling(Base):

@@ -104,7 +104,8 @@ async def _tag_for(db: AsyncSession, label: str, key: str) -> Tag:
                              .on_conflict_do_nothing(index_elements=[Tag.key]).returning(Tag.id))
     if tag_id is None:  # someone created it meanwhile
         return await resolve(db, key)
-    await db.execute(pg_insert(TagTerm).values([{"term": t, "tag_id": tag_id} for t in terms_of(key)])
+    await db.execute(pg_insert(TagTerm).values([{"term": t, "tag_id": tag_id, "target_id": tag_id, "target_key": key,
+                                                  "head": t == key} for t in terms_of(key)])
                      .on_conflict_do_nothing())
     return await db.get(Tag, tag_id)
 
@@ -159,6 +160,21 @@ async def recount(db: AsyncSession, tag_ids: list[int]) -> None:
     await db.execute(text("""
         UPDATE tag SET people_count = (SELECT count(*) FROM person_tag pt WHERE pt.tag_id = tag.id AND NOT pt.hidden)
         WHERE id = ANY(:ids)"""), {"ids": tag_ids})
+    await sync_terms(db, tag_ids)
+
+
+async def sync_terms(db: AsyncSession, tag_ids: list[int]) -> None:
+    """Copy into the terms of these tags, and of their synonyms, what autocomplete ranks by: the tag each term
+    leads to, its key and people count, and whether the term is a whole key. Unchanged rows are not rewritten."""
+    await db.execute(text("""
+        UPDATE tag_term m SET target_id = t.id, target_key = t.key, people_count = t.people_count,
+                              head = (m.term = s.key OR m.term = t.key)
+        FROM tag s JOIN tag t ON t.id = coalesce(s.merged_into_id, s.id)
+        WHERE m.tag_id = s.id
+          AND s.id IN (SELECT id FROM tag WHERE id = ANY(:ids)
+                       UNION ALL SELECT id FROM tag WHERE merged_into_id = ANY(:ids))
+          AND (m.target_id, m.target_key, m.people_count, m.head)
+              IS DISTINCT FROM (t.id, t.key, t.people_count, m.term = s.key OR m.term = t.key)"""), {"ids": tag_ids})
 
 
 # --- tagging ---------------------------------------------------------------------------------------------------
@@ -262,7 +278,7 @@ async def profile_tags(db: AsyncSession, principal: Principal, person: Person) -
              .where(PersonTag.person_id == person.id)
              .order_by(PersonTag.hidden, PersonTag.strength.desc(), Tag.label))
     if not owner_view:
-        query = query.where(PersonTag.hidden.is_(False))
+        query = query.where(~PersonTag.hidden)
     rows = (await db.execute(query)).all()
     if not rows:
         return []
@@ -296,15 +312,17 @@ async def autocomplete(db: AsyncSession, prefix: str, limit: int = 10) -> list[S
     if not key:
         return []
     pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # Ranked on the terms' own copies of the tag they lead to (an index-only scan, however many terms match); the
+    # tag is read for the few returned.
     rows = (await db.execute(text("""
-        SELECT t.key, t.label, t.people_count, min(CASE WHEN m.term = t.key OR m.term = s.key THEN 0 ELSE 1 END) AS rank
-        FROM tag_term m
-        JOIN tag s ON s.id = m.tag_id
-        JOIN tag t ON t.id = coalesce(s.merged_into_id, s.id)
-        WHERE m.term LIKE :pattern
-        GROUP BY t.id
-        ORDER BY rank, t.people_count DESC, t.key
-        LIMIT :limit"""), {"pattern": pattern, "limit": limit})).all()
+        SELECT t.key, t.label, t.people_count FROM (
+            SELECT target_id, target_key, max(people_count) AS people, min(CASE WHEN head THEN 0 ELSE 1 END) AS rank
+            FROM tag_term WHERE term LIKE :pattern
+            GROUP BY target_id, target_key
+            ORDER BY rank, people DESC, target_key
+            LIMIT :limit) best
+        JOIN tag t ON t.id = best.target_id
+        ORDER BY best.rank, best.people DESC, best.target_key"""), {"pattern": pattern, "limit": limit})).all()
     return [Suggestion(key=r.key, label=r.label, people=r.people_count) for r in rows]
 
 
@@ -349,8 +367,10 @@ async def make_synonym(db: AsyncSession, target: Tag, label: str, key: str) -> N
     else:
         synonym_id = await db.scalar(insert(Tag).values(key=key, label=label, merged_into_id=target.id)
                                      .returning(Tag.id))
-        await db.execute(pg_insert(TagTerm).values([{"term": t, "tag_id": synonym_id} for t in terms_of(key)])
+        await db.execute(pg_insert(TagTerm).values([{"term": t, "tag_id": synonym_id, "target_id": target.id,
+                                                      "target_key": target.key} for t in terms_of(key)])
                          .on_conflict_do_nothing())
+        await sync_terms(db, [synonym_id])
 
 
 async def _fold_into(db: AsyncSession, source: Tag, target: Tag) -> None:
@@ -370,12 +390,14 @@ async def _fold_into(db: AsyncSession, source: Tag, target: Tag) -> None:
     await db.execute(delete(PersonTag).where(PersonTag.tag_id == source.id))
     # The source's spellings stay with it: as a synonym it leads to the target without renaming it.
     await db.execute(text("""
-        INSERT INTO tag_term (term, tag_id) SELECT term, :target FROM tag_term WHERE tag_id = :source
-        ON CONFLICT DO NOTHING"""), {"source": source.id, "target": target.id})
+        INSERT INTO tag_term (term, tag_id, target_id, target_key)
+        SELECT term, :target, :target, :target_key FROM tag_term WHERE tag_id = :source
+        ON CONFLICT DO NOTHING"""), {"source": source.id, "target": target.id, "target_key": target.key})
     await db.execute(delete(TagTerm).where(TagTerm.tag_id == source.id))
     await db.execute(update(Tag).where(Tag.merged_into_id == source.id).values(merged_into_id=target.id))
     await db.execute(update(Tag).where(Tag.id == source.id).values(merged_into_id=target.id, people_count=0))
     await refresh_evidence(db, [(p, target.id) for p in sorted(holders)])
+    await sync_terms(db, [target.id])  # the moved terms, and the source's synonyms now leading here
     await db.refresh(target)
 
 
@@ -388,7 +410,7 @@ async def holders(db: AsyncSession, principal: Principal, tag: Tag, *,
     """Active people with a tag, strongest evidence first, among the people the reader may see."""
     rows = (await db.execute(
         select(Person, PersonTag).join(PersonTag, PersonTag.person_id == Person.id)
-        .where(PersonTag.tag_id == tag.id, PersonTag.hidden.is_(False), Person.deactivated_at.is_(None),
+        .where(PersonTag.tag_id == tag.id, ~PersonTag.hidden, Person.deactivated_at.is_(None),
                people.readable_clause(principal))
         .order_by(PersonTag.strength.desc(), Person.sort_key, Person.id).limit(limit))).all()
     return [(p, pt) for p, pt in rows]
@@ -400,7 +422,7 @@ async def related(db: AsyncSession, tag: Tag, holder_ids: list[int], *, limit: i
         return []
     rows = (await db.execute(
         select(Tag.key, Tag.label, func.count().label("n")).join(PersonTag, PersonTag.tag_id == Tag.id)
-        .where(one_of(PersonTag.person_id, holder_ids), PersonTag.hidden.is_(False), PersonTag.tag_id != tag.id)
+        .where(one_of(PersonTag.person_id, holder_ids), ~PersonTag.hidden, PersonTag.tag_id != tag.id)
         .group_by(Tag.id).order_by(literal_column("n").desc(), Tag.key).limit(limit))).all()
     return [Suggestion(key=r.key, label=r.label, people=r.n) for r in rows]
 
@@ -433,7 +455,7 @@ async def coverage(db: AsyncSession, principal: Principal, *, department: str | 
     if department:
         scope.append(Person.department == department)
     held = (select(PersonTag.tag_id, func.count().label("n")).join(Person, Person.id == PersonTag.person_id)
-            .where(PersonTag.hidden.is_(False), *scope).group_by(PersonTag.tag_id).subquery())
+            .where(~PersonTag.hidden, *scope).group_by(PersonTag.tag_id).subquery())
     base = select(Tag.key, Tag.label, held.c.n).join(held, held.c.tag_id == Tag.id)
     most = (await db.execute(base.order_by(held.c.n.desc(), Tag.key).limit(limit))).all()
     thin = (await db.execute(base.where(held.c.n < below).order_by(held.c.n, Tag.key).limit(limit))).all()
@@ -464,9 +486,12 @@ async def import_tags(db: AsyncSession, given: list[tuple[int, int, str]]) -> in
     await db.execute(insert_rows(Tag.__table__, ("key", "label")).on_conflict_do_nothing(index_elements=["key"]),
                      {"rows": [{"key": k, "label": v} for k, v in labels.items()]})
     tags = await resolve_many(db, list(labels))
-    new_terms = [{"term": t, "tag_id": tags[k].id} for k in labels for t in terms_of(k)]
+    # Counts and whole-key flags follow in `recount` below.
+    new_terms = [{"term": t, "tag_id": tags[k].id, "target_id": tags[k].id, "target_key": tags[k].key}
+                 for k in labels for t in terms_of(k)]
     for start in range(0, len(new_terms), 5000):
-        await db.execute(insert_rows(TagTerm.__table__, ("term", "tag_id")).on_conflict_do_nothing(),
+        await db.execute(insert_rows(TagTerm.__table__, ("term", "tag_id", "target_id", "target_key"))
+                         .on_conflict_do_nothing(),
                          {"rows": new_terms[start:start + 5000]})
     rows = [{"person_id": p, "tag_id": tags[k].id, "tagger_id": t, "spelling": label}
             for (t, p, k), label in cleaned.items()]

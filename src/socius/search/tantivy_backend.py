@@ -36,6 +36,7 @@ log = structlog.get_logger(__name__)
 SCHEMA_VERSION = 2
 # Kinds get a small number each; the document key is (code << 48) | id, so one i64 term deletes one document.
 KIND_CODES: dict[str, int] = {}
+_KINDS_BY_CODE: dict[int, str] = {}  # the reverse, for reading hits (hundreds a query for the expert finder)
 _ID_BITS = 48
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # `text` holds title, tags and body, and is what a query must match (with `private` for non-guests); `title` is
@@ -64,6 +65,7 @@ def register_kind_code(kind: str, code: int) -> None:
     if KIND_CODES.get(kind, code) != code or (code in KIND_CODES.values() and KIND_CODES.get(kind) != code):
         raise ValueError(f"search kind code {code} for {kind!r} clashes")
     KIND_CODES[kind] = code
+    _KINDS_BY_CODE[code] = kind
 
 
 def uid(kind: str, item_id: int) -> int:
@@ -76,9 +78,7 @@ def in_sample(key: int) -> bool:
 
 
 def _split_uid(value: int) -> tuple[str, int]:
-    code = value >> _ID_BITS
-    kind = next((k for k, c in KIND_CODES.items() if c == code), "")
-    return kind, value & ((1 << _ID_BITS) - 1)
+    return _KINDS_BY_CODE.get(value >> _ID_BITS, ""), value & ((1 << _ID_BITS) - 1)
 
 
 def build_schema() -> tantivy.Schema:
@@ -322,9 +322,10 @@ class TantivyBackend:
         # The top hits without counting every match: counting is apart (below) and cheaper there.
         count = not spec.facets
         if spec.order == "newest":
-            result = searcher.search(query, spec.limit, count=count, order_by_field="updated", offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count and spec.count, order_by_field="updated",
+                                     offset=spec.offset)
         else:
-            result = searcher.search(query, spec.limit, count=count, offset=spec.offset)
+            result = searcher.search(query, spec.limit, count=count and spec.count, offset=spec.offset)
         addresses = [address for _score, address in result.hits]
         uids = searcher.fast_field_values("uid", addresses) if addresses else []
         authors = searcher.fast_field_values("author", addresses) if spec.with_authors and addresses \
@@ -337,7 +338,8 @@ class TantivyBackend:
             order = sorted(range(len(hits)), key=lambda i: (-round(hits[i].score, 5), -updated[i]))
             hits = [hits[i] for i in order]
         if count:
-            return BackendResult(hits, result.count, {})
+            # Uncounted: the hits are all the caller asked to know of.
+            return BackendResult(hits, result.count if spec.count else len(hits), {})
         # Over the query without the kind filter: the tabs show other kinds' counts, even when this one has none.
         facets, estimated = _kind_counts(searcher, base)
         kinds = spec.filters.kinds or list(facets)
