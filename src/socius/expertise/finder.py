@@ -6,7 +6,8 @@ For every skill asked about (a query may name several, separated by commas):
   weighted by how well the tag matches and by how recent the last tag is. Read per tag from the index on
   (tag, strength), filters applied inside, so a tag with 40,000 holders costs as much as one with 40.
 - **content**: the search index's top matches among the kinds modules registered as evidence (posts, answers,
-  ideas…), restricted to what the asker may see, aggregated per author.
+  ideas…), restricted to what the asker may see, aggregated per author; modules may derive further evidence from
+  those matches (`register_derived_evidence`: the forum credits the accepted answers of matching questions).
 - **profile**: the person's title or "about me" mentions the skill (found through the search index).
 A person's score sums their skills, so someone who knows all of them ranks above someone who knows one. Being
 in the asker's department can add a small boost. Deactivated people never appear.
@@ -18,6 +19,7 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, select, true
@@ -58,19 +60,35 @@ _SKILL_SPLIT = re.compile(r"[,，、;；\n]+")
 @dataclass(frozen=True)
 class EvidenceKind:
     """A content kind that shows expertise. `singular`/`plural` are msgids taking %(num)d, e.g.
-    "wrote %(num)d post on it"; `weight` scales it (an accepted answer says more than a post)."""
+    "wrote %(num)d post on it"; `weight` scales it (an accepted answer says more than a post). `searched` is
+    false for evidence that is not a search kind but derived from the matches (see `register_derived_evidence`)."""
 
     kind: str
     singular: str
     plural: str
     weight: float = 1.0
+    searched: bool = True
 
 
 EVIDENCE: dict[str, EvidenceKind] = {}
+# The content matches of one skill: kind → {id: (author id, score relative to the best match)}.
+ContentHits = dict[str, dict[int, tuple[int | None, float]]]
+# {author: {evidence kind: (count, summed relative score)}}
+ByAuthor = dict[int, dict[str, tuple[int, float]]]
+DerivedEvidence = Callable[[AsyncSession, Principal, ContentHits], Awaitable[ByAuthor]]
+DERIVED: dict[str, DerivedEvidence] = {}
 
 
 def register_evidence(kind: EvidenceKind) -> EvidenceKind:
     EVIDENCE[kind.kind] = kind
+    return kind
+
+
+def register_derived_evidence(kind: EvidenceKind, derive: DerivedEvidence) -> EvidenceKind:
+    """Evidence a module derives from the content matches of a skill, in the database, as the asker: e.g. the
+    accepted answers to the questions that match. `derive` must only count what the principal may read."""
+    register_evidence(kind)
+    DERIVED[kind.kind] = derive
     return kind
 
 
@@ -234,10 +252,10 @@ async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tupl
     return (await db.execute(select(strongest).select_from(wanted).join(strongest, true()))).all()
 
 
-def _content_evidence(backend: SearchBackend, phrases: list[str], keys: frozenset[str], private_text: bool,
-                      kinds: list[str], limit: int) -> dict[int, dict[str, tuple[int, float]]]:
-    """{author: {kind: (matches, summed relative score)}} over the top matches of any of the phrases (a skill as
-    asked, and the name of the tag it means: "ready-mix concrete" also finds posts on 預拌混凝土)."""
+def _content_hits(backend: SearchBackend, phrases: list[str], keys: frozenset[str], private_text: bool,
+                  kinds: list[str], limit: int) -> ContentHits:
+    """The top matches of any of the phrases (a skill as asked, and the name of the tag it means: "ready-mix
+    concrete" also finds posts on 預拌混凝土), each with its author and its best relative score."""
     if not kinds:
         return {}
     best: dict[tuple[str, int], tuple[int | None, float]] = {}
@@ -253,12 +271,34 @@ def _content_evidence(backend: SearchBackend, phrases: list[str], keys: frozense
             relative = hit.score / top
             if relative > best.get((hit.kind, hit.id), (None, 0.0))[1]:
                 best[(hit.kind, hit.id)] = (hit.author_id, relative)
-    by_author: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
-    for (kind, _id), (author, relative) in best.items():
-        if author is None:
-            continue
-        count, weight = by_author[author].get(kind, (0, 0.0))
-        by_author[author][kind] = (count + 1, weight + relative)
+    hits: ContentHits = defaultdict(dict)
+    for (kind, item_id), found in best.items():
+        hits[kind][item_id] = found
+    return hits
+
+
+def _per_author(hits: ContentHits) -> ByAuthor:
+    """{author: {kind: (matches, summed relative score)}}."""
+    by_author: ByAuthor = defaultdict(dict)
+    for kind, found in hits.items():
+        for author, relative in found.values():
+            if author is None:
+                continue
+            count, weight = by_author[author].get(kind, (0, 0.0))
+            by_author[author][kind] = (count + 1, weight + relative)
+    return by_author
+
+
+async def _content_evidence(db: AsyncSession, principal: Principal, backend: SearchBackend, phrases: list[str],
+                            keys: frozenset[str]) -> ByAuthor:
+    """Matches of the searched evidence kinds per author, plus what registered modules derive from them."""
+    searched = [k for k, ev in EVIDENCE.items() if ev.searched]
+    hits = _content_hits(backend, phrases, keys, not principal.is_guest, searched, CONTENT_HITS)
+    by_author = _per_author(hits)
+    for kind, derive in DERIVED.items():
+        if kind in EVIDENCE and hits:
+            for author, derived in (await derive(db, principal, hits)).items():
+                by_author[author].update(derived)
     return by_author
 
 
@@ -284,8 +324,7 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
             ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
         if backend is not None:
             phrases = list(dict.fromkeys([skill] + [tag.label for tag, how in matched.values() if how == "exact"]))
-            content = _content_evidence(backend, phrases, keys, not principal.is_guest, list(EVIDENCE),
-                                        CONTENT_HITS)
+            content = await _content_evidence(db, principal, backend, phrases, keys)
             for author, kinds in content.items():
                 ev = evidence[author]
                 for kind, (count, weight) in kinds.items():

@@ -1,0 +1,57 @@
+"""Blog pages: /communities/{id}/blog (entries, newest first), an entry with its comments, new and edit forms
+(with conflict detection)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from socius.blog import service
+from socius.content import apps
+from socius.content import apps_web as pages
+from socius.content import web as content_web
+from socius.core.requests import Caller, Session
+from socius.core.templating import render
+
+router = APIRouter(include_in_schema=False)
+FORM = pages.FormSpec("blog/form.html")
+
+
+@router.get("/communities/{community_id}/blog")
+async def entries(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
+    number = pages.page_number(request.query_params.get("page"))
+    tag = request.query_params.get("tag", "")
+    listing = await service.entries(db, principal, community_id, tag=tag, offset=(number - 1) * apps.PAGE_SIZE)
+    return render(request, "blog/list.html", {
+        "listing": listing, "community": listing.community, "tag": tag, "page": number,
+        "place": await apps.place(db, principal, listing.community),
+        "authors": await apps.authors_of(db, listing.items)})
+
+
+@router.get("/communities/{community_id}/blog/new")
+async def new_entry(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
+    return await pages.new_form(request, db, principal, community_id, FORM)
+
+
+@router.post("/communities/{community_id}/blog")
+async def create_entry(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
+    return await pages.create(request, db, principal, community_id, FORM, service.create_entry)
+
+
+@router.get("/communities/{community_id}/blog/{entry_id}")
+async def entry(request: Request, db: Session, principal: Caller, community_id: int, entry_id: int) -> Response:
+    place, item = await pages.item_in(db, principal, community_id, entry_id, service.get_entry)
+    context = await content_web.social_context(db, principal, item)
+    context.update(place=place, community=place.community)
+    return render(request, "blog/entry.html", context)
+
+
+@router.get("/communities/{community_id}/blog/{entry_id}/edit")
+async def edit_entry(request: Request, db: Session, principal: Caller, community_id: int, entry_id: int) -> Response:
+    return await pages.edit_form(request, db, principal, community_id, entry_id, FORM, service.get_entry)
+
+
+@router.post("/communities/{community_id}/blog/{entry_id}/edit")
+async def save_entry(request: Request, db: Session, principal: Caller, community_id: int, entry_id: int) -> Response:
+    return await pages.save_edit(request, db, principal, community_id, entry_id, FORM, service.get_entry,
+                                 service.edit_entry)
