@@ -173,7 +173,7 @@ async def test_restricted_community_forum_is_404_everywhere_for_outsiders(db, ma
         assert response.status_code == 404, (method, path, response.text)
     assert (await (await browser(insider)).get(f"{base}/{topic.id}")).status_code == 200
     assert (await (await browser(admin)).get(f"{base}/{topic.id}")).status_code == 200
-    assert (await db.get(Item, topic.id)).title == "混凝土坍落度怎麼控制？"
+    assert await db.scalar(select(Item.title).where(Item.id == topic.id)) == "混凝土坍落度怎麼控制？"
 
 
 async def test_an_archived_community_is_read_only(db, make_person, community, browser, api):
@@ -195,7 +195,7 @@ async def test_an_archived_community_is_read_only(db, make_person, community, br
     topic_api = f"/api/v1/forum/topics/{topic.id}"
     assert (await client.post(f"{topic_api}/accept", json={"reply_id": reply.id})).status_code == 409
     assert (await client.patch(topic_api, json={"version": 1, "title": "x"})).status_code == 403
-    assert (await db.get(Item, topic.id)).accepted_id is None
+    assert await db.scalar(select(Item.accepted_id).where(Item.id == topic.id)) is None
 
 
 async def test_a_stale_edit_shows_the_conflict_and_keeps_the_text(db, make_person, community, browser, api):
@@ -216,7 +216,7 @@ async def test_a_stale_edit_shows_the_conflict_and_keeps_the_text(db, make_perso
     assert "我花了很久寫的內容" in response.text  # the editor's text stays in the form
     assert "版主改過的內容" in response.text  # what was saved meanwhile is shown
     assert 'name="version" value="2"' in response.text
-    assert (await db.get(Item, topic.id)).body_md == "版主改過的內容"
+    assert await db.scalar(select(Item.body_md).where(Item.id == topic.id)) == "版主改過的內容"
     # Saving again, knowingly, from the version now shown, works.
     response = await me.post(f"/communities/{town.id}/forum/{topic.id}/edit", {
         "title": "我的標題", "body": "合併後的內容", "tags": "", "question": "1", "version": "2"})
