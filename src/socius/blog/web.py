@@ -9,9 +9,7 @@ from fastapi.responses import Response
 from socius.blog import service
 from socius.content import apps
 from socius.content import apps_web as pages
-from socius.content import web as content_web
 from socius.core.requests import Caller, Session
-from socius.core.templating import render
 
 router = APIRouter(include_in_schema=False)
 FORM = pages.FormSpec("blog/form.html")
@@ -22,10 +20,7 @@ async def entries(request: Request, db: Session, principal: Caller, community_id
     number = pages.page_number(request.query_params.get("page"))
     tag = request.query_params.get("tag", "")
     listing = await service.entries(db, principal, community_id, tag=tag, offset=(number - 1) * apps.PAGE_SIZE)
-    return render(request, "blog/list.html", {
-        "listing": listing, "community": listing.community, "tag": tag, "page": number,
-        "place": await apps.place(db, principal, listing.community),
-        "authors": await apps.authors_of(db, listing.items)})
+    return await pages.list_page(request, db, principal, "blog/list.html", listing, number, tag=tag)
 
 
 @router.get("/communities/{community_id}/blog/new")
@@ -40,10 +35,8 @@ async def create_entry(request: Request, db: Session, principal: Caller, communi
 
 @router.get("/communities/{community_id}/blog/{entry_id}")
 async def entry(request: Request, db: Session, principal: Caller, community_id: int, entry_id: int) -> Response:
-    place, item = await pages.item_in(db, principal, community_id, entry_id, service.get_entry)
-    context = await content_web.social_context(db, principal, item)
-    context.update(place=place, community=place.community)
-    return render(request, "blog/entry.html", context)
+    return await pages.item_page(request, db, principal, community_id, entry_id, "blog/entry.html",
+                                 service.get_entry)
 
 
 @router.get("/communities/{community_id}/blog/{entry_id}/edit")

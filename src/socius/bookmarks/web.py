@@ -9,9 +9,7 @@ from fastapi.responses import Response
 from socius.bookmarks import service
 from socius.content import apps
 from socius.content import apps_web as pages
-from socius.content import web as content_web
 from socius.core.requests import Caller, Session
-from socius.core.templating import render
 
 router = APIRouter(include_in_schema=False)
 FORM = pages.FormSpec("bookmarks/form.html", fields=("url", "title", "description", "tags"))
@@ -23,10 +21,8 @@ async def bookmarks(request: Request, db: Session, principal: Caller, community_
     number = pages.page_number(request.query_params.get("page"))
     tag = request.query_params.get("tag", "")
     listing = await service.bookmarks(db, principal, community_id, tag=tag, offset=(number - 1) * apps.PAGE_SIZE)
-    return render(request, "bookmarks/list.html", {
-        "listing": listing, "community": listing.community, "tag": tag, "page": number, "rel": service.REL,
-        "place": await apps.place(db, principal, listing.community),
-        "authors": await apps.authors_of(db, listing.items)})
+    return await pages.list_page(request, db, principal, "bookmarks/list.html", listing, number, tag=tag,
+                                 rel=service.REL)
 
 
 @router.get("/communities/{community_id}/bookmarks/new")
@@ -43,10 +39,8 @@ async def create_bookmark(request: Request, db: Session, principal: Caller, comm
 @router.get("/communities/{community_id}/bookmarks/{bookmark_id}")
 async def bookmark(request: Request, db: Session, principal: Caller, community_id: int,
                    bookmark_id: int) -> Response:
-    place, item = await pages.item_in(db, principal, community_id, bookmark_id, service.get_bookmark)
-    context = await content_web.social_context(db, principal, item)
-    context.update(place=place, community=place.community, rel=service.REL)
-    return render(request, "bookmarks/bookmark.html", context)
+    return await pages.item_page(request, db, principal, community_id, bookmark_id, "bookmarks/bookmark.html",
+                                 service.get_bookmark, rel=service.REL)
 
 
 @router.get("/communities/{community_id}/bookmarks/{bookmark_id}/edit")

@@ -126,3 +126,26 @@ async def save_edit(request: Request, db, principal, community_id: Any, item_id:
         return form_page(request, spec, place, values, item=current, version=current.version,
                          conflict=error.render_message(), current=current, status=error.status, **extra)
     return RedirectResponse(content.item_url(saved), status_code=303)
+
+
+async def list_page(request: Request, db, principal, template: str, listing: apps.Listing, page: int,
+                    **extra: Any) -> Response:
+    """A page of a community app's items with their authors and what the caller may do there."""
+    return render(request, template, {
+        "listing": listing, "community": listing.community, "page": page,
+        "place": await apps.place(db, principal, listing.community),
+        "authors": await apps.authors_of(db, listing.items), **extra})
+
+
+async def item_page(request: Request, db, principal, community_id: Any, item_id: Any, template: str,
+                    get: Callable[..., Awaitable[Item]], **extra: Any) -> Response:
+    """An item's page in its app, with the social bar (comments or replies, likes, moderation) under it.
+    `extra` may hold functions of the item, awaited for its context."""
+    from socius.content import web as content_web
+
+    place, item = await item_in(db, principal, community_id, item_id, get)
+    context = await content_web.social_context(db, principal, item)
+    context.update(place=place, community=place.community)
+    for name, value in extra.items():
+        context[name] = (await value(item)) if callable(value) else value
+    return render(request, template, context)

@@ -9,9 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 from socius.content import apps
 from socius.content import apps_web as pages
 from socius.content import service as content
-from socius.content import web as content_web
 from socius.core.requests import Caller, Session, client_ip
-from socius.core.templating import render
 from socius.forum import service
 
 router = APIRouter(include_in_schema=False)
@@ -25,11 +23,9 @@ async def topics(request: Request, db: Session, principal: Caller, community_id:
     number = pages.page_number(params.get("page"))
     listing = await service.topics(db, principal, community_id, show=show, tag=params.get("tag", ""),
                                    offset=(number - 1) * apps.PAGE_SIZE)
-    return render(request, "forum/list.html", {
-        "listing": listing, "community": listing.community, "show": show, "tag": params.get("tag", ""),
-        "page": number, "place": await apps.place(db, principal, listing.community),
-        "authors": await apps.authors_of(db, listing.items),
-        "activity": await service.last_activity(db, [t.id for t in listing.items])})
+    return await pages.list_page(request, db, principal, "forum/list.html", listing, number, show=show,
+                                 tag=params.get("tag", ""),
+                                 activity=await service.last_activity(db, [t.id for t in listing.items]))
 
 
 @router.get("/communities/{community_id}/forum/new")
@@ -44,12 +40,15 @@ async def create_topic(request: Request, db: Session, principal: Caller, communi
 
 @router.get("/communities/{community_id}/forum/{topic_id}")
 async def topic(request: Request, db: Session, principal: Caller, community_id: int, topic_id: int) -> Response:
-    place, item = await pages.item_in(db, principal, community_id, topic_id, service.get_topic)
-    context = await content_web.social_context(db, principal, item)
-    context.update(place=place, community=place.community, question=service.is_question(item),
-                   can_accept=await service.can_accept(db, principal, item),
-                   extra_comment_actions="forum/_accept.html")
-    return render(request, "forum/topic.html", context)
+    async def question(item):
+        return service.is_question(item)
+
+    async def can_accept(item):
+        return await service.can_accept(db, principal, item)
+
+    return await pages.item_page(request, db, principal, community_id, topic_id, "forum/topic.html",
+                                 service.get_topic, question=question, can_accept=can_accept,
+                                 extra_comment_actions="forum/_accept.html")
 
 
 @router.get("/communities/{community_id}/forum/{topic_id}/edit")
