@@ -83,11 +83,17 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
     from socius.admin import web as admin_web
+    from socius.blog import api as blog_api
+    from socius.blog import web as blog_web
+    from socius.bookmarks import api as bookmarks_api
+    from socius.bookmarks import web as bookmarks_web
     from socius.content import web as content_web
     from socius.directory import scim
     from socius.directory import web as directory_web
     from socius.expertise import api as expertise_api
     from socius.expertise import web as expertise_web
+    from socius.forum import api as forum_api
+    from socius.forum import web as forum_web
     from socius.notifications import api as notifications_api
     from socius.notifications import web as notifications_web
     from socius.people import api as people_api
@@ -95,10 +101,11 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.search import api as search_api
     from socius.search import web as search_web
 
-    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api):
+    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, forum_api, blog_api,
+                   bookmarks_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web, content_web):
+                   notifications_web, content_web, forum_web, blog_web, bookmarks_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

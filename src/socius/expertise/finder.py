@@ -6,7 +6,8 @@ For every skill asked about (a query may name several, separated by commas):
   weighted by how well the tag matches and by how recent the last tag is. Read per tag from the index on
   (tag, strength), filters applied inside, so a tag with 40,000 holders costs as much as one with 40.
 - **content**: the search index's top matches among the kinds modules registered as evidence (posts, answers,
-  ideas…), restricted to what the asker may see, aggregated per author.
+  ideas…), restricted to what the asker may see, aggregated per author; modules may derive further evidence from
+  those matches (`register_derived_evidence`: the forum credits the accepted answers of matching questions).
 - **profile**: the person's title or "about me" mentions the skill (found through the search index).
 A person's score sums their skills, so someone who knows all of them ranks above someone who knows one. Being
 in the asker's department can add a small boost. Deactivated people never appear.
@@ -19,6 +20,7 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, select, true
@@ -59,19 +61,35 @@ _SKILL_SPLIT = re.compile(r"[,，、;；\n]+")
 @dataclass(frozen=True)
 class EvidenceKind:
     """A content kind that shows expertise. `singular`/`plural` are msgids taking %(num)d, e.g.
-    "wrote %(num)d post on it"; `weight` scales it (an accepted answer says more than a post)."""
+    "wrote %(num)d post on it"; `weight` scales it (an accepted answer says more than a post). `searched` is
+    false for evidence that is not a search kind but derived from the matches (see `register_derived_evidence`)."""
 
     kind: str
     singular: str
     plural: str
     weight: float = 1.0
+    searched: bool = True
 
 
 EVIDENCE: dict[str, EvidenceKind] = {}
+# The content matches of one skill: kind → {id: (author id, score relative to the best match)}.
+ContentHits = dict[str, dict[int, tuple[int | None, float]]]
+# {author: {evidence kind: (count, summed relative score)}}
+ByAuthor = dict[int, dict[str, tuple[int, float]]]
+DerivedEvidence = Callable[[AsyncSession, Principal, ContentHits], Awaitable[ByAuthor]]
+DERIVED: dict[str, DerivedEvidence] = {}
 
 
 def register_evidence(kind: EvidenceKind) -> EvidenceKind:
     EVIDENCE[kind.kind] = kind
+    return kind
+
+
+def register_derived_evidence(kind: EvidenceKind, derive: DerivedEvidence) -> EvidenceKind:
+    """Evidence a module derives from the content matches of a skill, in the database, as the asker: e.g. the
+    accepted answers to the questions that match. `derive` must only count what the principal may read."""
+    register_evidence(kind)
+    DERIVED[kind.kind] = derive
     return kind
 
 
@@ -243,9 +261,10 @@ async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tupl
 
 @dataclass
 class _IndexEvidence:
-    """What the search index says about one skill: content per author, and people whose profile may mention it."""
+    """What the search index says about one skill: the matching content (per kind: item → author, relative
+    score), and people whose profile may mention it."""
 
-    content: dict[int, dict[str, tuple[int, float]]] = field(default_factory=dict)
+    hits: ContentHits = field(default_factory=dict)
     profiles: set[int] = field(default_factory=set)
 
 
@@ -255,7 +274,7 @@ def _search_index(backend: SearchBackend, phrases: list[str], keys: frozenset[st
     means: "ready-mix concrete" also finds posts on 預拌混凝土). Runs in a thread: Tantivy releases the GIL."""
     found = _IndexEvidence()
     queries = {tuple(parsed.must): parsed for parsed in map(parse, phrases) if not parsed.empty}
-    # Content: {author: {kind: (matches, summed relative score)}} over each phrase's top matches.
+    # Content: each matching item once, with its author and its best score relative to its phrase's top match.
     best: dict[tuple[str, int], tuple[int | None, float]] = {}
     for parsed in queries.values() if kinds else ():
         hits = backend.search(QuerySpec(must=parsed.must, must_not=[], filters=Filters(kinds=kinds), visibility=keys,
@@ -266,18 +285,39 @@ def _search_index(backend: SearchBackend, phrases: list[str], keys: frozenset[st
             relative = hit.score / top
             if relative > best.get((hit.kind, hit.id), (None, 0.0))[1]:
                 best[(hit.kind, hit.id)] = (hit.author_id, relative)
-    by_author: dict[int, dict[str, tuple[int, float]]] = defaultdict(dict)
-    for (kind, _id), (author, relative) in best.items():
-        if author is not None:
-            count, weight = by_author[author].get(kind, (0, 0.0))
-            by_author[author][kind] = (count + 1, weight + relative)
-    found.content = dict(by_author)
+    hits: ContentHits = defaultdict(dict)
+    for (kind, item_id), best_found in best.items():
+        hits[kind][item_id] = best_found
+    found.hits = dict(hits)
     # Profiles: people whose title or "about me" the index matches (confirmed on the text afterwards).
     for parsed in queries.values():
         found.profiles |= {h.id for h in backend.search(QuerySpec(
             must=parsed.must, must_not=[], filters=Filters(kinds=["person"]), visibility=keys,
             private_text=private_text, limit=PROFILE_HITS, facets=False, count=False, fuzzy_names=False)).hits}
     return found
+
+
+def _per_author(hits: ContentHits) -> ByAuthor:
+    """{author: {kind: (matches, summed relative score)}}."""
+    by_author: ByAuthor = defaultdict(dict)
+    for kind, found in hits.items():
+        for author, relative in found.values():
+            if author is None:
+                continue
+            count, weight = by_author[author].get(kind, (0, 0.0))
+            by_author[author][kind] = (count + 1, weight + relative)
+    return by_author
+
+
+async def _content_evidence(db: AsyncSession, principal: Principal, hits: ContentHits) -> ByAuthor:
+    """Matches of the searched evidence kinds per author, plus what registered modules derive from them (accepted
+    answers, re-checked against what the asker may read)."""
+    by_author = _per_author(hits)
+    for kind, derive in DERIVED.items():
+        if kind in EVIDENCE and hits:
+            for author, derived in (await derive(db, principal, hits)).items():
+                by_author[author].update(derived)
+    return by_author
 
 
 async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
@@ -293,8 +333,9 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     if backend is not None:
         keys = await registry.principal_keys(db, principal)
         # Every skill's index searches at once, in threads, while PostgreSQL reads the tag evidence.
+        searched = [kind for kind, evidence in EVIDENCE.items() if evidence.searched]
         searching = asyncio.gather(*(asyncio.to_thread(_search_index, backend, phrases[skill], keys, private_text,
-                                                       list(EVIDENCE)) for skill in skills))
+                                                       searched) for skill in skills))
     every_tag = {tag_id: hit for found in matches.values() for tag_id, hit in found.items()}
     rows = await _tag_evidence(db, filters, every_tag)
     index = dict(zip(skills, await searching, strict=True)) if searching is not None else {}
@@ -313,7 +354,8 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
                 ev = evidence[row.person_id]
                 ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
                 ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
-        for author, kinds in (index[skill].content if skill in index else {}).items():
+        content = await _content_evidence(db, principal, index[skill].hits) if skill in index else {}
+        for author, kinds in content.items():
             ev = evidence[author]
             for kind, (count, weight) in kinds.items():
                 ev.content[kind] = count

@@ -1,0 +1,1 @@
+"""The blog of a community: entries with comments and tags."""

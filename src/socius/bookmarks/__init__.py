@@ -1,0 +1,1 @@
+"""The bookmarks of a community: shared links (never fetched by the server)."""

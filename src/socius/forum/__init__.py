@@ -1,0 +1,1 @@
+"""The forum of a community: topics, questions, replies and accepted answers."""
