@@ -83,6 +83,9 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
     from socius.admin import web as admin_web
+    from socius.communities import api as communities_api
+    from socius.communities import web as communities_web
+    from socius.content import api as content_api
     from socius.content import web as content_web
     from socius.directory import scim
     from socius.directory import web as directory_web
@@ -95,10 +98,11 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.search import api as search_api
     from socius.search import web as search_web
 
-    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api):
+    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api,
+                   communities_api, content_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web, content_web):
+                   notifications_web, content_web, communities_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

@@ -3,7 +3,7 @@
 from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
 from socius.activity.models import Activity, ActivityTag, Follow
 from socius.admin.models import AuditEntry
-from socius.communities.models import Community, Membership
+from socius.communities.models import Community, GuestInvitation, Membership
 from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync

@@ -552,6 +552,23 @@ async def suggestions(db: AsyncSession, principal: Principal, limit: int = 5) ->
     return list(rows)
 
 
+async def owned_top_level(db: AsyncSession, principal: Principal) -> list[Community]:
+    """Top-level communities the principal owns: where they may add a subcommunity."""
+    if principal.person_id is None:
+        return []
+    return list(await db.scalars(select(Community).join(Membership, Membership.community_id == Community.id).where(
+        Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value,
+        Membership.role == MemberRole.OWNER.value, Community.parent_id.is_(None),
+        Community.archived_at.is_(None)).order_by(Community.name)))
+
+
+async def recent_members(db: AsyncSession, community: Community, limit: int = 12) -> list[Person]:
+    """The latest to join (the caller has already read the community)."""
+    return list(await db.scalars(select(Person).join(Membership, Membership.person_id == Person.id).where(
+        Membership.community_id == community.id, Membership.state == MemberState.ACTIVE.value)
+        .order_by(Membership.created_at.desc(), Person.id.desc()).limit(limit)))
+
+
 async def my_community_ids(db: AsyncSession, person_id: int) -> list[int]:
     return list(await db.scalars(select(Membership.community_id).where(
         Membership.person_id == person_id, Membership.state == MemberState.ACTIVE.value)))
