@@ -529,7 +529,7 @@ async def catalog(db: AsyncSession, principal: Principal, query: CatalogQuery) -
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Community.name_key.like(f"%{escaped}%"))
     if query.tag.strip():
-        statement = statement.where(Community.tags.any(query.tag.strip()))
+        statement = statement.where(Community.tags.contains([query.tag.strip()]))  # @>: the GIN index
     statement = statement.order_by(Community.member_count.desc(), Community.id).limit(
         check_limit(query.limit)).offset(max(0, query.offset))
     return list(await db.scalars(statement))
