@@ -14,8 +14,8 @@ from socius.search.models import SearchOutbox
 
 __all__ = [
     "Account", "Activity", "ActivityTag", "ApiToken", "AuditEntry", "Base", "Community", "DirectoryIdentity",
-    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "Item", "ItemLike", "LoginFailure",
-    "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource", "PersonNameKey",
-    "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
-    "WebSession",
+    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "GuestInvitation", "Item", "ItemLike",
+    "LoginFailure", "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource",
+    "PersonNameKey", "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling",
+    "TagTerm", "Team", "WebSession",
 ]

@@ -15,7 +15,7 @@ from socius.communities.models import GuestInvitation, Membership
 from socius.notifications.models import Notification
 from socius.people.models import Person
 from tests.conftest import csrf_from
-from tests.notifications.conftest import body, deferred, mail_settings, sink, smtp_sink  # noqa: F401
+from tests.notifications.conftest import body, deferred
 
 
 async def invite(client, community_id: int, **payload):
