@@ -87,6 +87,9 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.blog import web as blog_web
     from socius.bookmarks import api as bookmarks_api
     from socius.bookmarks import web as bookmarks_web
+    from socius.communities import api as communities_api
+    from socius.communities import web as communities_web
+    from socius.content import api as content_api
     from socius.content import web as content_web
     from socius.directory import scim
     from socius.directory import web as directory_web
@@ -101,11 +104,11 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.search import api as search_api
     from socius.search import web as search_web
 
-    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, forum_api, blog_api,
-                   bookmarks_api):
+    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, communities_api,
+                   content_api, forum_api, blog_api, bookmarks_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web, content_web, forum_web, blog_web, bookmarks_web):
+                   notifications_web, content_web, communities_web, forum_web, blog_web, bookmarks_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

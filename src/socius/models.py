@@ -3,7 +3,7 @@
 from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
 from socius.activity.models import Activity, ActivityTag, Follow
 from socius.admin.models import AuditEntry
-from socius.communities.models import Community, Membership
+from socius.communities.models import Community, GuestInvitation, Membership
 from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
@@ -14,8 +14,8 @@ from socius.search.models import SearchOutbox
 
 __all__ = [
     "Account", "Activity", "ActivityTag", "ApiToken", "AuditEntry", "Base", "Community", "DirectoryIdentity",
-    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "Item", "ItemLike", "LoginFailure",
-    "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource", "PersonNameKey",
-    "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling", "TagTerm", "Team",
-    "WebSession",
+    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "GuestInvitation", "Item", "ItemLike",
+    "LoginFailure", "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource",
+    "PersonNameKey", "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling",
+    "TagTerm", "Team", "WebSession",
 ]

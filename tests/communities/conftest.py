@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socius.communities import service
+from tests.notifications.conftest import mail_settings, sink, smtp_sink  # noqa: F401 - a real SMTP server
 from tests.search.conftest import api, backend, index_now, search_app  # noqa: F401 - fixtures shared with search
 
 

@@ -529,7 +529,7 @@ async def catalog(db: AsyncSession, principal: Principal, query: CatalogQuery) -
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Community.name_key.like(f"%{escaped}%"))
     if query.tag.strip():
-        statement = statement.where(Community.tags.any(query.tag.strip()))
+        statement = statement.where(Community.tags.contains([query.tag.strip()]))  # @>: the GIN index
     statement = statement.order_by(Community.member_count.desc(), Community.id).limit(
         check_limit(query.limit)).offset(max(0, query.offset))
     return list(await db.scalars(statement))
@@ -550,6 +550,23 @@ async def suggestions(db: AsyncSession, principal: Principal, limit: int = 5) ->
                ~member_clause(principal, Community.id))
         .order_by(popular.c.n.desc(), Community.member_count.desc()).limit(limit))
     return list(rows)
+
+
+async def owned_top_level(db: AsyncSession, principal: Principal) -> list[Community]:
+    """Top-level communities the principal owns: where they may add a subcommunity."""
+    if principal.person_id is None:
+        return []
+    return list(await db.scalars(select(Community).join(Membership, Membership.community_id == Community.id).where(
+        Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value,
+        Membership.role == MemberRole.OWNER.value, Community.parent_id.is_(None),
+        Community.archived_at.is_(None)).order_by(Community.name)))
+
+
+async def recent_members(db: AsyncSession, community: Community, limit: int = 12) -> list[Person]:
+    """The latest to join (the caller has already read the community)."""
+    return list(await db.scalars(select(Person).join(Membership, Membership.person_id == Person.id).where(
+        Membership.community_id == community.id, Membership.state == MemberState.ACTIVE.value)
+        .order_by(Membership.created_at.desc(), Person.id.desc()).limit(limit)))
 
 
 async def my_community_ids(db: AsyncSession, person_id: int) -> list[int]:

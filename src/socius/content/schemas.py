@@ -1,4 +1,5 @@
-"""JSON shapes the community apps share: an item as the API shows it, a page of items, editing input."""
+"""JSON shapes of items: as the apps list them (`ItemOut`), in full with author and like (`ItemDetailOut`), a page
+of items, editing input, comments, reports and the moderation queue."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
 
 from socius.content import service
 from socius.content.models import Item
+from socius.people.schemas import PersonRef
 
 
 class ItemOut(BaseModel):
@@ -72,3 +74,56 @@ class BodyIn(Strict):
 def window(listing) -> Window:
     return Window(limit=listing.limit, offset=listing.offset,
                   next_offset=listing.offset + listing.limit if listing.more else None)
+
+
+class ItemDetailOut(BaseModel):
+    """An item with its author and the reader's like: what the item API answers."""
+
+    id: int
+    kind: str
+    community_id: int | None
+    parent_id: int | None
+    author: PersonRef | None
+    title: str
+    body_md: str
+    body_html: str
+    tags: list[str]
+    like_count: int
+    comment_count: int
+    liked: bool = False
+    hidden: bool
+    version: int
+    url: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ItemList(BaseModel):
+    items: list[ItemDetailOut]
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: StrictStr
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: StrictStr
+
+
+class Reported(BaseModel):
+    id: int
+    item_id: int
+
+
+class QueueEntryOut(BaseModel):
+    item: ItemDetailOut
+    reports: int
+    reasons: list[str]
+
+
+class Queue(BaseModel):
+    items: list[QueueEntryOut]

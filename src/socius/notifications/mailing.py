@@ -96,14 +96,15 @@ def _part(content_type: str, text: str) -> str:
 
 
 def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[Line], more: int = 0,
-            intro: str = "") -> Mail:
-    """A plain text and HTML message in the current language, with the link to the preferences page.
+            intro: str = "", footer: bool = True) -> Mail:
+    """A plain text and HTML message in the current language, with the link to the preferences page (not with
+    `footer=False`: a message that is no notification, such as a guest's invitation).
 
     Written out directly rather than with `email.message.Mail`, which costs about 4 ms of CPU a message
     (a 20,000-person digest would spend over a minute composing); tests parse what arrives with the `email`
     package."""
     preferences = absolute(settings, PREFERENCES_PATH)
-    footer = gettext(N_("You receive this e-mail because of your notification settings. Change them here:"))
+    footer_text = gettext(N_("You receive this e-mail because of your notification settings. Change them here:"))
     more_text = (ngettext("…and %(num)d more notification on Socius.", "…and %(num)d more notifications on Socius.",
                           more) % {"num": more}) if more else ""
     text = [intro, ""] if intro else []
@@ -111,7 +112,8 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
         text += [line.message, absolute(settings, line.url), ""]
     if more_text:
         text += [more_text, absolute(settings, "/notifications"), ""]
-    text += ["-- ", footer, preferences]
+    if footer:
+        text += ["-- ", footer_text, preferences]
 
     parts = [f"<p>{html.escape(intro)}</p>"] if intro else []
     parts.append("<ul>" + "".join(
@@ -120,8 +122,9 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
     if more_text:
         parts.append(f'<p><a href="{html.escape(absolute(settings, "/notifications"))}">'
                      f"{html.escape(more_text)}</a></p>")
-    parts.append(f'<p style="color:#666;font-size:small">{html.escape(footer)} '
-                 f'<a href="{html.escape(preferences)}">{html.escape(preferences)}</a></p>')
+    if footer:
+        parts.append(f'<p style="color:#666;font-size:small">{html.escape(footer_text)} '
+                     f'<a href="{html.escape(preferences)}">{html.escape(preferences)}</a></p>')
     page = (f'<!doctype html><html lang="{HTML_LANG[current_locale()]}"><head><meta charset="utf-8"></head><body>'
             + "".join(parts) + "</body></html>")
 
@@ -134,7 +137,7 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
         f"Subject: {_header(subject)}",
         f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: {make_msgid(domain=sender.rpartition('@')[2] or 'socius')}",
-        f"List-Unsubscribe: <{preferences}>",
+        *([f"List-Unsubscribe: <{preferences}>"] if footer else []),
         "Auto-Submitted: auto-generated",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
