@@ -35,6 +35,14 @@ QUOTA_LOCK = 0x46494C45  # "FILE": with the community id, one advisory lock per 
 content.ITEM_URLS[KIND] = lambda item: f"/communities/{item.community_id}/files/{item.id}"
 
 
+def size_label(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} B"
+
+
 def download_url(item: Item, number: int | None = None) -> str:
     return f"/files/{item.id}/download" + (f"?version={number}" if number else "")
 
@@ -126,9 +134,8 @@ async def _within_quota(db: AsyncSession, community: Community, size: int, setti
     await db.execute(select(func.pg_advisory_xact_lock(QUOTA_LOCK, (community.id % 2**31))))
     used = await usage(db, community.id)
     if used + size > settings.community_file_quota_bytes:
-        raise ValidationFailed.one(inspect.FIELD, N_("the community's file space is full ({used} of {quota} MB "
-                                                     "used)"), used=used // 1024**2,
-                                   quota=settings.community_file_quota_bytes // 1024**2)
+        raise ValidationFailed.one(inspect.FIELD, N_("the community's file space is full ({used} of {quota} used)"),
+                                   used=size_label(used), quota=size_label(settings.community_file_quota_bytes))
 
 
 def _data(name: str, received: Received, found: inspect.Inspected, number: int) -> dict[str, Any]:

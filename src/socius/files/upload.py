@@ -89,7 +89,8 @@ class _Reader:
         self._header_value += data[start:end]
 
     def on_header_end(self) -> None:
-        self._headers[self._header_field.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        # Kept as latin-1 text (byte for byte); a file name is decoded as UTF-8 below, as browsers send it.
+        self._headers[self._header_field.decode("latin-1").lower()] = self._header_value.decode("latin-1")
         self._header_field = b""
         self._header_value = b""
 
@@ -164,7 +165,7 @@ async def receive(request: Request, *, limit: int, temp_dir: Path) -> Received:
     except MultipartParseError:
         reader.close()
         reader.received.discard()
-        raise ValidationFailed.one(FIELD, N_("the upload was cut off; send it again")) from None
+        raise ValidationFailed.one(FIELD, N_("is not a well-formed multipart form")) from None
     except BaseException:
         reader.close()
         reader.received.discard()
