@@ -29,7 +29,7 @@ async def _list_page(request, db, principal, community_id, *, errors=None, value
         "community": community, "files": files, "errors": errors or {}, "values": values or {},
         "can_upload": found.is_member and community.archived_at is None,
         "used": await service.usage(db, community.id), "quota": settings.community_file_quota_bytes,
-        "max_bytes": settings.file_max_bytes,
+        "max_bytes": settings.file_max_bytes, "size_label": service.size_label,
         "authors": await people.people_by_ids(db, {f.author_id for f in files if f.author_id}),
     }, status=status)
 
@@ -72,7 +72,8 @@ async def _file_page(request, db, principal, community_id, item_id, *, errors=No
     context = await content_web.social_context(db, principal, item)
     context.update(community=await content.community_of(db, item), versions=rows, errors=errors or {},
                    uploaders=await people.people_by_ids(db, {v.uploaded_by for v in rows if v.uploaded_by}),
-                   download_url=service.download_url, max_bytes=request.app.state.settings.file_max_bytes)
+                   download_url=service.download_url, size_label=service.size_label,
+                   max_bytes=request.app.state.settings.file_max_bytes)
     return render(request, "files/file.html", context, status=status)
 
 
