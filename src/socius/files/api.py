@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from socius.content import service as content
 from socius.core.csrf import streams_upload
 from socius.core.requests import Caller, Session, client_ip, json_response
-from socius.files import schemas, service, storage
+from socius.files import schemas, service
 from socius.files.delivery import file_response
 from socius.files.models import FileVersion
-from socius.files.upload import receive
+from socius.files.upload import taking
 
 router = APIRouter(tags=["files"])
 
@@ -42,22 +42,13 @@ async def list_files(request: Request, db: Session, principal: Caller, community
                                           quota_bytes=request.app.state.settings.community_file_quota_bytes))
 
 
-async def _receive(request: Request):
-    settings = request.app.state.settings
-    return await receive(request, limit=settings.file_max_bytes, temp_dir=storage.temp_dir(settings.data_dir))
-
-
 @router.post("/communities/{community_id}/files", status_code=201)
 @streams_upload
 async def upload(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
     await service.upload_target(db, principal, community_id)
-    received = await _receive(request)
-    try:
-        item, version = await service.add_file(db, principal, community_id, received, request.app.state.settings,
-                                               description=received.fields.get("description", ""),
-                                               ip=client_ip(request))
-    finally:
-        received.discard()
+    item, version = await taking(request, lambda received: service.add_file(
+        db, principal, community_id, received, request.app.state.settings,
+        description=received.fields.get("description", ""), ip=client_ip(request)))
     return json_response(_file(item, [version]), status=201, headers={"Location": f"/api/v1/files/{item.id}"})
 
 
@@ -71,12 +62,8 @@ async def get_file(db: Session, principal: Caller, item_id: int) -> Response:
 @streams_upload
 async def upload_version(request: Request, db: Session, principal: Caller, item_id: int) -> Response:
     await service.version_target(db, principal, item_id)
-    received = await _receive(request)
-    try:
-        item, _version = await service.add_version(db, principal, item_id, received, request.app.state.settings,
-                                                   ip=client_ip(request))
-    finally:
-        received.discard()
+    item, _version = await taking(request, lambda received: service.add_version(
+        db, principal, item_id, received, request.app.state.settings, ip=client_ip(request)))
     return json_response(_file(item, await service.versions(db, principal, item.id)), status=201)
 
 

@@ -22,11 +22,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from socius.core.csrf import needs_form_token, token_valid
 from socius.core.errors import CsrfFailed, ValidationFailed
 from socius.core.i18n import N_
+from socius.files import storage
 from socius.files.inspect import FIELD, HEAD_BYTES
 
 MAX_FIELD_BYTES = 110_000  # a description, a version number, the token
 MAX_PARTS = 16
-MULTIPART_SLACK = 64 * 1024  # headers and other fields around the file
+MULTIPART_SLACK = 512 * 1024  # headers and the other fields around the file
 
 
 @dataclass
@@ -176,3 +177,14 @@ async def receive(request: Request, *, limit: int, temp_dir: Path) -> Received:
     reader.received.sha256 = reader._hash.hexdigest()
     reader.received.head = bytes(reader._head)
     return reader.received
+
+
+async def taking(request: Request, store):
+    """Receive the request's upload (within the configured limit), hand it to `store(received)`, and discard
+    whatever the store did not take — on success and on every refusal."""
+    settings = request.app.state.settings
+    received = await receive(request, limit=settings.file_max_bytes, temp_dir=storage.temp_dir(settings.data_dir))
+    try:
+        return await store(received)
+    finally:
+        received.discard()

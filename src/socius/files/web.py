@@ -13,9 +13,9 @@ from socius.core.csrf import streams_upload
 from socius.core.errors import ValidationFailed
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
-from socius.files import service, storage
+from socius.files import service
 from socius.files.delivery import file_response
-from socius.files.upload import receive
+from socius.files.upload import taking
 from socius.people import service as people
 
 router = APIRouter(include_in_schema=False)
@@ -39,28 +39,22 @@ async def files_page(request: Request, db: Session, principal: Caller, community
     return await _list_page(request, db, principal, community_id)
 
 
-async def _receive(request, settings):
-    return await receive(request, limit=settings.file_max_bytes, temp_dir=storage.temp_dir(settings.data_dir))
-
-
 @router.post("/communities/{community_id}/files")
 @streams_upload
 async def upload(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
-    settings = request.app.state.settings
     await service.upload_target(db, principal, community_id)
-    received = None
+    fields: dict[str, str] = {}
+
+    async def store(received):
+        fields.update(received.fields)
+        return await service.add_file(db, principal, community_id, received, request.app.state.settings,
+                                      description=received.fields.get("description", ""), ip=client_ip(request))
+
     try:
-        received = await _receive(request, settings)
-        item, _version = await service.add_file(db, principal, community_id, received, settings,
-                                                description=received.fields.get("description", ""),
-                                                ip=client_ip(request))
+        item, _version = await taking(request, store)
     except ValidationFailed as error:
-        values = {"description": received.fields.get("description", "")} if received else {}
-        return await _list_page(request, db, principal, community_id, errors=error.by_field(), values=values,
-                                status=422)
-    finally:
-        if received is not None:
-            received.discard()
+        return await _list_page(request, db, principal, community_id, errors=error.by_field(),
+                                values={"description": fields.get("description", "")}, status=422)
     return RedirectResponse(content.item_url(item), status_code=303)
 
 
@@ -86,19 +80,13 @@ async def file_page(request: Request, db: Session, principal: Caller, community_
 @streams_upload
 async def upload_version(request: Request, db: Session, principal: Caller, community_id: int,
                          item_id: int) -> Response:
-    settings = request.app.state.settings
     await service.version_target(db, principal, item_id)
-    received = None
     try:
-        received = await _receive(request, settings)
-        item, _version = await service.add_version(db, principal, item_id, received, settings,
-                                                   ip=client_ip(request))
+        item, _version = await taking(request, lambda received: service.add_version(
+            db, principal, item_id, received, request.app.state.settings, ip=client_ip(request)))
     except ValidationFailed as error:
         return await _file_page(request, db, principal, community_id, item_id, errors=error.by_field(),
                                 status=422)
-    finally:
-        if received is not None:
-            received.discard()
     return RedirectResponse(content.item_url(item), status_code=303)
 
 

@@ -25,8 +25,8 @@ def _version(form) -> Any:
     return int(raw) if raw.isdigit() and len(raw) < 10 else raw
 
 
-async def _context(db, principal, community, page: service.Page | None = None) -> dict:
-    roots = await service.tree(db, principal, community)
+async def _context(db, principal, community, page: service.Page | None = None, roots=None) -> dict:
+    roots = roots if roots is not None else await service.tree(db, principal, community)
     context = {"community": community, "roots": roots, "current": page,
                "can_contribute": (await communities.standing(db, principal, community)).is_member
                and community.archived_at is None}
@@ -43,7 +43,7 @@ async def wiki_home(request: Request, db: Session, principal: Caller, community_
     first = service.home(context["roots"])
     if first is not None:
         page = service.Page(first.item, first.page)
-        context.update(await _context(db, principal, community, page))
+        context.update(await _context(db, principal, community, page, roots=context["roots"]))
         context.update(await _page_extras(db, principal, page))
     return render(request, "wiki/page.html", context)
 
