@@ -64,6 +64,7 @@ class TreeNode:
     item: Item
     page: WikiPage
     children: list[TreeNode] = field(default_factory=list)
+    depth: int = 0  # set when the tree is flattened for a list of choices
 
     @property
     def url(self) -> str:

@@ -20,8 +20,9 @@ from socius.wiki import service
 router = APIRouter(include_in_schema=False)
 
 
-def _version(form) -> Any:
-    raw = str(form.get("version", ""))
+def _number(raw: Any) -> Any:
+    """A form's number as an int; anything else goes to the service as it is, to be refused there."""
+    raw = str(raw or "")
     return int(raw) if raw.isdigit() and len(raw) < 10 else raw
 
 
@@ -101,7 +102,7 @@ async def _edit_form(request, db, principal, community, page, *, values=None, er
 def _flatten(nodes: list[service.TreeNode], depth: int = 0) -> list[service.TreeNode]:
     flat: list[service.TreeNode] = []
     for node in nodes:
-        node.depth = depth  # type: ignore[attr-defined]
+        node.depth = depth
         flat.append(node)
         flat.extend(_flatten(node.children, depth + 1))
     return flat
@@ -123,8 +124,8 @@ async def save_page(request: Request, db: Session, principal: Caller, community_
     form = await request.form()
     values = {k: str(form.get(k, "")) for k in ("title", "body", "comment")}
     try:
-        saved, _revision = await service.edit_page(db, principal, page.id, values,
-                                                   expected_version=_version(form), ip=client_ip(request))
+        saved, _revision = await service.edit_page(db, principal, page.id, values, ip=client_ip(request),
+                                                   expected_version=_number(form.get("version")))
     except ValidationFailed as error:
         return await _edit_form(request, db, principal, community, page, values=values, errors=error.by_field(),
                                 status=422)
@@ -175,9 +176,8 @@ async def restore(request: Request, db: Session, principal: Caller, community_id
     community = await service.readable_community(db, principal, community_id)
     page = await service.page_by_slug(db, principal, community.id, slug)
     form = await request.form()
-    number = _version({"version": form.get("revision", "")})
-    saved, _revision = await service.restore(db, principal, page.id, number, expected_version=_version(form),
-                                             ip=client_ip(request))
+    saved, _revision = await service.restore(db, principal, page.id, _number(form.get("revision")),
+                                             expected_version=_number(form.get("version")), ip=client_ip(request))
     return RedirectResponse(saved.url, status_code=303)
 
 
