@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from socius.communities import service as communities
+from socius.content import service as content
 from socius.content.models import Item
 from socius.files.models import FileVersion
 
@@ -301,3 +302,18 @@ async def test_office_documents_are_served_with_their_type(files_app, bearer, me
                                            ".document")
     assert got.headers["content-disposition"].startswith('attachment; filename="__.docx"')
     await api.aclose()
+
+
+async def test_a_file_hidden_by_a_moderator_cannot_be_downloaded_by_members(files_app, bearer, db, member, team):
+    community, owner = team
+    api = await bearer(files_app, member)
+    item_id = (await api.post(f"/api/v1/communities/{community.id}/files",
+                              files={"file": ("leak.txt", b"do not share\n")})).json()["id"]
+    other = await bearer(files_app, owner)
+    assert (await other.get(f"/api/v1/files/{item_id}/download")).status_code == 200
+    await content.set_hidden(db, owner.principal, item_id, True)
+    await db.flush()
+    assert (await api.get(f"/api/v1/files/{item_id}/download")).status_code == 404
+    assert (await other.get(f"/api/v1/files/{item_id}/download")).status_code == 200  # moderators still see it
+    await api.aclose()
+    await other.aclose()
