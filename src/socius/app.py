@@ -95,6 +95,8 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.directory import web as directory_web
     from socius.expertise import api as expertise_api
     from socius.expertise import web as expertise_web
+    from socius.files import api as files_api
+    from socius.files import web as files_web
     from socius.forum import api as forum_api
     from socius.forum import web as forum_web
     from socius.notifications import api as notifications_api
@@ -103,12 +105,15 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.people import web as people_web
     from socius.search import api as search_api
     from socius.search import web as search_web
+    from socius.wiki import api as wiki_api
+    from socius.wiki import web as wiki_web
 
     for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, communities_api,
-                   content_api, forum_api, blog_api, bookmarks_api):
+                   content_api, forum_api, blog_api, bookmarks_api, wiki_api, files_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web, content_web, communities_web, forum_web, blog_web, bookmarks_web):
+                   notifications_web, content_web, communities_web, forum_web, blog_web, bookmarks_web, wiki_web,
+                   files_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

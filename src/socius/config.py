@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
 
     photo_max_bytes: int = 5 * 1024 * 1024
+    # Community files: one upload at most, and all the versions of a community's files together.
+    file_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    community_file_quota_bytes: int = Field(default=5 * 1024**3, ge=0)
     # Tags one person may give in an hour (to themselves and others): enough for anyone, not for a spammer.
     tag_rate_per_hour: int = 60
     default_locale: str = "zh_Hant"

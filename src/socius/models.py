@@ -8,14 +8,16 @@ from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync
 from socius.expertise.models import PersonTag, Tag, TagAssignment, TagSpelling, TagTerm, Team
+from socius.files.models import FileVersion
 from socius.notifications.models import Notification, NotificationPreference
 from socius.people.models import Person, PersonFieldSource, PersonNameKey, PersonPhoto
 from socius.search.models import SearchOutbox
+from socius.wiki.models import WikiPage, WikiRevision
 
 __all__ = [
     "Account", "Activity", "ActivityTag", "ApiToken", "AuditEntry", "Base", "Community", "DirectoryIdentity",
-    "DirectoryReview", "DirectorySource", "DirectorySync", "Follow", "GuestInvitation", "Item", "ItemLike",
-    "LoginFailure", "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource",
+    "DirectoryReview", "DirectorySource", "DirectorySync", "FileVersion", "Follow", "GuestInvitation", "Item",
+    "ItemLike", "LoginFailure", "Membership", "Notification", "NotificationPreference", "Person", "PersonFieldSource",
     "PersonNameKey", "PersonPhoto", "PersonTag", "Report", "SearchOutbox", "Tag", "TagAssignment", "TagSpelling",
-    "TagTerm", "Team", "WebSession",
+    "TagTerm", "Team", "WebSession", "WikiPage", "WikiRevision",
 ]

@@ -607,3 +607,13 @@ def person_reads_clause(community_id: Any, person_id: Any) -> ColumnElement[bool
 
 
 notifications.set_visibility_filter(person_reads_clause)
+
+
+async def get_content_community(db: AsyncSession, principal: Principal, community_id: Any) -> Community:
+    """The community, when the principal may read what is inside it (an invitation alone shows the name and
+    description, not the content): the apps' pages and APIs start here. 404 otherwise."""
+    community = await get_community(db, principal, community_id)
+    if await db.scalar(select(Community.id).where(Community.id == community.id,
+                                                  readable_id_clause(principal, Community.id))) is None:
+        raise NotFound()
+    return community

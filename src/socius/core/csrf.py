@@ -28,6 +28,25 @@ def csrf_token_for(request: Request) -> str:
     return csrf_token(request.app.state.settings.resolved_secret_key, binding) if binding else ""
 
 
+def token_valid(request: Request, presented: str | None) -> bool:
+    return csrf_valid(request.app.state.settings.resolved_secret_key, _binding(request), presented)
+
+
+def streams_upload(endpoint):
+    """Marks a route that reads its multipart body as a stream (file uploads): it checks the form's
+    `csrf_token` itself, before it reads the file (files/upload.py), instead of this dependency reading
+    the whole body first."""
+    endpoint.streams_upload = True
+    return endpoint
+
+
+def needs_form_token(request: Request) -> bool:
+    """An unsafe cookie request without the token header: the token must come in the form."""
+    if request.method in SAFE_METHODS or get_principal(request).via == "token":
+        return False
+    return request.headers.get("X-CSRF-Token") is None
+
+
 async def csrf_protect(request: Request) -> None:
     """A dependency on every route: refuses unsafe methods without a matching token."""
     if request.method in SAFE_METHODS:
@@ -35,9 +54,12 @@ async def csrf_protect(request: Request) -> None:
     if get_principal(request).via == "token" or request.url.path.startswith("/scim/"):
         return
     presented = request.headers.get("X-CSRF-Token")
+    if presented is None and getattr(request.scope.get("endpoint"), "streams_upload", False) \
+            and request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return
     if presented is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         form = await request.form()
         value = form.get("csrf_token")
         presented = value if isinstance(value, str) else None
-    if not csrf_valid(request.app.state.settings.resolved_secret_key, _binding(request), presented):
+    if not token_valid(request, presented):
         raise CsrfFailed()

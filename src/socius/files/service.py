@@ -1,0 +1,191 @@
+"""Community files: uploading (checked, within the community's quota), versions, downloading, deleting.
+
+A file is an item of kind `file` made through `content.service` (title: the latest version's name; body: the
+description; `data.filename` is indexed for search). Each upload is a `file_version`. Every refusal — too big,
+over quota, empty, a name with separators or control characters, content disguised under another name, HTML or
+script, a zip bomb — is a `ValidationFailed` naming `file`, and nothing is stored: the checks run on the
+temporary file before it is moved into the store and before a row is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.communities import service as communities
+from socius.communities.models import Community
+from socius.config import Settings
+from socius.content import service as content
+from socius.content.models import Item, ItemKind
+from socius.core.auth import Principal
+from socius.core.errors import NotFound, PermissionDenied, ValidationFailed
+from socius.core.i18n import N_
+from socius.files import inspect, storage
+from socius.files.models import FileVersion
+from socius.files.upload import Received, too_big
+
+KIND = ItemKind.FILE.value
+MAX_LISTED = 1000
+QUOTA_LOCK = 0x46494C45  # "FILE": with the community id, one advisory lock per community's quota
+
+content.ITEM_URLS[KIND] = lambda item: f"/communities/{item.community_id}/files/{item.id}"
+
+
+def size_label(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} B"
+
+
+def download_url(item: Item, number: int | None = None) -> str:
+    return f"/files/{item.id}/download" + (f"?version={number}" if number else "")
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+async def list_files(db: AsyncSession, principal: Principal, community_id: Any) -> tuple[Community, list[Item]]:
+    community = await communities.get_content_community(db, principal, community_id)
+    rows = await db.scalars(select(Item).where(Item.community_id == community.id, Item.kind == KIND,
+                                               content.readable_clause(principal))
+                            .order_by(Item.updated_at.desc(), Item.id.desc()).limit(MAX_LISTED))
+    return community, list(rows)
+
+
+async def get_file(db: AsyncSession, principal: Principal, item_id: Any) -> Item:
+    return await content.get_item(db, principal, item_id, kind=KIND)
+
+
+async def versions(db: AsyncSession, principal: Principal, item_id: Any) -> list[FileVersion]:
+    item = await get_file(db, principal, item_id)
+    return list(await db.scalars(select(FileVersion).where(FileVersion.item_id == item.id)
+                                 .order_by(FileVersion.number.desc())))
+
+
+async def usage(db: AsyncSession, community_id: int) -> int:
+    """Bytes the community's files take: every version of every file not deleted."""
+    return int(await db.scalar(select(func.coalesce(func.sum(FileVersion.size), 0))
+                               .join(Item, Item.id == FileVersion.item_id)
+                               .where(Item.community_id == community_id, Item.deleted_at.is_(None))))
+
+
+@dataclass
+class Download:
+    item: Item
+    version: FileVersion
+    path: Path
+
+
+async def download(db: AsyncSession, principal: Principal, item_id: Any, number: Any, settings: Settings
+                   ) -> Download:
+    """The bytes of a version (the latest without `number`), after checking — on every request — that the
+    principal may read the file now."""
+    item = await get_file(db, principal, item_id)
+    statement = select(FileVersion).where(FileVersion.item_id == item.id)
+    if number is None:
+        statement = statement.order_by(FileVersion.number.desc()).limit(1)
+    elif isinstance(number, int) and not isinstance(number, bool) and 0 < number < 2**31:
+        statement = statement.where(FileVersion.number == number)
+    else:
+        raise NotFound()
+    version = await db.scalar(statement)
+    if version is None:
+        raise NotFound()
+    path = storage.path_of(settings.data_dir, version.storage_key)
+    if not path.is_file():
+        raise NotFound()
+    return Download(item, version, path)
+
+
+# --- uploading ----------------------------------------------------------------------------------------------------
+
+async def upload_target(db: AsyncSession, principal: Principal, community_id: Any) -> Community:
+    """Where a new file may go: checked before the body is read, so an outsider's upload is not received."""
+    community = await communities.get_content_community(db, principal, community_id)
+    await communities.require_contributor(db, principal, community)
+    return community
+
+
+async def version_target(db: AsyncSession, principal: Principal, item_id: Any) -> Item:
+    item = await get_file(db, principal, item_id)
+    if not await content.can_edit(db, principal, item):
+        raise PermissionDenied()
+    return item
+
+
+def _check(received: Received, settings: Settings) -> tuple[str, inspect.Inspected]:
+    if received.path is None:
+        raise ValidationFailed.one(inspect.FIELD, N_("choose a file to upload"))
+    name = inspect.clean_filename(received.filename)
+    if received.size == 0:
+        raise ValidationFailed.one(inspect.FIELD, N_("is empty"))
+    if received.size > settings.file_max_bytes:
+        raise too_big(settings.file_max_bytes)
+    return name, inspect.inspect(received.path, received.head, name)
+
+
+async def _within_quota(db: AsyncSession, community: Community, size: int, settings: Settings) -> None:
+    # Two uploads to one community at once wait for each other here, so together they cannot pass the quota.
+    await db.execute(select(func.pg_advisory_xact_lock(QUOTA_LOCK, (community.id % 2**31))))
+    used = await usage(db, community.id)
+    if used + size > settings.community_file_quota_bytes:
+        raise ValidationFailed.one(inspect.FIELD, N_("the community's file space is full ({used} of {quota} used)"),
+                                   used=size_label(used), quota=size_label(settings.community_file_quota_bytes))
+
+
+def _data(name: str, received: Received, found: inspect.Inspected, number: int) -> dict[str, Any]:
+    return {"filename": name, "size": received.size, "content_type": found.content_type, "version": number}
+
+
+async def _store(db: AsyncSession, principal: Principal, item: Item, number: int, name: str, received: Received,
+                 found: inspect.Inspected, settings: Settings) -> FileVersion:
+    key = storage.keep(settings.data_dir, received.path, received.sha256)
+    received.path = None  # the store has it now
+    version = FileVersion(item_id=item.id, number=number, filename=name, content_type=found.content_type,
+                          size=received.size, sha256=received.sha256, storage_key=key,
+                          uploaded_by=principal.person_id)
+    db.add(version)
+    await db.flush()
+    return version
+
+
+async def add_file(db: AsyncSession, principal: Principal, community_id: Any, received: Received,
+                   settings: Settings, *, description: Any = "", ip: str = "") -> tuple[Item, FileVersion]:
+    """A new file (version 1) in a community the principal contributes to."""
+    community = await upload_target(db, principal, community_id)
+    name, found = _check(received, settings)
+    cleaned = content.clean_fields({"title": name, "body": description or ""}, title_required=True)
+    await _within_quota(db, community, received.size, settings)
+    item = await content.create_item(db, principal, kind=KIND, community=community,
+                                     values={"title": cleaned["title"], "body": cleaned["body"]},
+                                     data=_data(name, received, found, 1), verb="upload", ip=ip)
+    return item, await _store(db, principal, item, 1, name, received, found, settings)
+
+
+async def add_version(db: AsyncSession, principal: Principal, item_id: Any, received: Received,
+                      settings: Settings, *, ip: str = "") -> tuple[Item, FileVersion]:
+    """A new version of a file, by its uploader or the community's moderators."""
+    item = await version_target(db, principal, item_id)
+    community = await communities.get_content_community(db, principal, item.community_id)
+    await communities.require_contributor(db, principal, community)
+    name, found = _check(received, settings)
+    await _within_quota(db, community, received.size, settings)
+    number = (await db.scalar(select(func.coalesce(func.max(FileVersion.number), 0))
+                              .where(FileVersion.item_id == item.id))) + 1
+    item = await content.edit_item(db, principal, item, {"title": name}, expected_version=item.version, ip=ip)
+    item.data = _data(name, received, found, number)
+    version = await _store(db, principal, item, number, name, received, found, settings)
+    await content.record_activity(db, principal.person_id, "upload", item)
+    return item, version
+
+
+async def delete_file(db: AsyncSession, principal: Principal, item_id: Any, *, ip: str = "") -> None:
+    """Soft delete (through content.service): gone from every page and search, its bytes no longer count
+    against the quota."""
+    item = await get_file(db, principal, item_id)
+    await content.delete_item(db, principal, item, ip=ip)
