@@ -85,7 +85,7 @@ def serve(
     if demo:
         from socius.demo.generate import ensure_demo
 
-        logins = asyncio.run(_with_db(url, ensure_demo))
+        logins = asyncio.run(_with_db(url, lambda db: ensure_demo(db, settings)))
         _print_logins(logins, host or settings.host, port or settings.port)
     run_worker = worker if worker is not None else not settings.database_url
     application = create_app(settings, url, run_worker=run_worker)
@@ -217,7 +217,7 @@ def demo() -> None:
     from socius.demo.generate import ensure_demo
 
     settings = get_settings()
-    logins = _run(lambda db, s, url: ensure_demo(db))
+    logins = _run(lambda db, s, url: ensure_demo(db, s))
     _print_logins(logins, settings.host, settings.port)
 
 

@@ -20,7 +20,7 @@ from tests.conftest import csrf_from
 
 async def test_demo_company_is_created_once_and_its_logins_work(scratch_database, tmp_path):
     database = Database(scratch_database, pool_size=2)
-    logins = await ensure_demo(database)
+    logins = await ensure_demo(database, Settings(data_dir=tmp_path, secret_key="k"))
     async with database.transaction() as db:
         count = await db.scalar(select(func.count()).select_from(Person))
         guests = list(await db.scalars(select(Person).where(Person.role == Role.GUEST)))
@@ -82,7 +82,7 @@ async def _check_demo_communities(url: str) -> None:
         assert kinds == {"public", "moderated", "restricted"}
         assert any(c.archived_at for c in rows.values()) and any(c.parent_id for c in rows.values())
         item_kinds = set(await db.scalars(select(Item.kind).distinct()))
-        assert {"status", "topic", "reply", "entry", "comment", "bookmark"} <= item_kinds
+        assert {"status", "topic", "reply", "entry", "comment", "bookmark", "page", "file"} <= item_kinds
         assert await db.scalar(select(func.count()).where(Item.accepted_id.is_not(None))) >= 1
 
         async def principal_of(login):

@@ -4,13 +4,20 @@ notification, activity and search document exists as it would in real use."""
 
 from __future__ import annotations
 
+import hashlib
 import random
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from socius.communities import service as communities
+from socius.config import Settings
 from socius.content import service as content
 from socius.core.auth import Principal
+from socius.files import service as files
+from socius.files.upload import Received
 from socius.people.models import Role
+from socius.wiki import service as wiki
 
 
 @dataclass
@@ -34,8 +41,24 @@ def _mention(draft) -> str:
     return f"@[{draft.fields['display_name']}]({draft.id})"
 
 
-async def seed_communities(session, cast: Cast, rng: random.Random) -> dict[str, int]:
-    """Create the demo communities and their content; returns their ids by a short name."""
+async def _add_file(session, author, community, filename: str, body: bytes, description: str,
+                    settings: Settings) -> None:
+    """A demo file through the same checks as an upload (the store takes the temporary file over)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=settings.data_dir, delete=False) as handle:
+        handle.write(body)
+    received = Received(path=Path(handle.name), filename=filename, size=len(body),
+                        sha256=hashlib.sha256(body).hexdigest(), head=body[:8192])
+    try:
+        await files.add_file(session, _principal(author), community.id, received, settings, description=description)
+    finally:
+        received.discard()
+
+
+async def seed_communities(session, cast: Cast, rng: random.Random,
+                           settings: Settings | None = None) -> dict[str, int]:
+    """Create the demo communities and their content; returns their ids by a short name. Files are added only
+    when `settings` says where to store them."""
     meiling, admin, guest = cast.employee, cast.admin, cast.guest
     engineers = [d for d in cast.engineers if d is not meiling][:24]
     ops = cast.operations[:12]
@@ -102,6 +125,24 @@ async def seed_communities(session, cast: Cast, rng: random.Random) -> dict[str,
     ):
         await post(rng.choice([meiling, *engineers[:4]]), guild, "bookmark", title, description, tags=tags,
                    data={"url": url})
+    home = await wiki.create_page(session, _principal(meiling), guild.id, {
+        "title": "雲端平台手冊 Cloud Platform Handbook",
+        "body": "# 雲端平台手冊\n\n新同事請先讀這裡。Start here if you are new.\n\n"
+                "- 值班與告警 On-call and alerts\n- API 設計指南 API design guide\n- 部署流程 Deployment\n"})
+    guide = await wiki.create_page(session, _principal(engineers[3]), guild.id, {
+        "title": "API 設計指南 API design guide", "parent_id": home.id,
+        "body": "## 命名\n資源用複數名詞：`/orders`、`/customers`。\n\n## 版本\n網址帶主版本：`/v1/`。"})
+    await wiki.edit_page(session, _principal(meiling), guide.id, {
+        "body": "## 命名 Naming\n資源用複數名詞：`/orders`、`/customers`。Plural nouns for resources.\n\n"
+                "## 版本 Versions\n網址帶主版本：`/v1/`。\n\n## 錯誤 Errors\n回傳欄位名稱與原因。"
+                "Name the field and the reason.", "comment": "補上錯誤格式 error format"}, expected_version=1)
+    await wiki.create_page(session, _principal(engineers[5]), guild.id, {
+        "title": "值班與告警 On-call and alerts", "parent_id": home.id,
+        "body": "每週一 10:00 交接。告警以 SLO 消耗速度為準（見論壇討論）。Handover on Mondays at 10:00."})
+    if settings is not None:
+        await _add_file(session, engineers[2], guild, "api-latency-2026Q3.csv",
+                        b"endpoint,p50_ms,p99_ms\n/orders,38,410\n/customers,22,180\n",
+                        "上季 API 延遲量測 Last quarter's API latency", settings)
     await post(engineers[3], guild, "status", "",
                f"新的 API 設計指南草稿放在 wiki 了，{_mention(meiling)} 幫忙看看？ #API設計")
     await post(engineers[4], guild, "status", "", "上海机房周六凌晨 2 点到 4 点维护，届时测试环境不可用。")
@@ -119,6 +160,10 @@ async def seed_communities(session, cast: Cast, rng: random.Random) -> dict[str,
                        "附上前后对比，欢迎高雄厂参考。", tags=["精實生產"])
     await reply(ops[2], topic, "高雄廠下個月也想試，可以分享作業標準書嗎？")
     await reply(ops[1], topic, "Sure — I'll upload the SOP to the files tab this week.")
+    if settings is not None:
+        await _add_file(session, ops[1], lean, "三号线换线作业标准书.txt",
+                        "1. 准备车提前备好模具\n2. 定位销对准后锁紧\n3. 首件检验\n".encode(),
+                        "SMED 作业标准书 SOP for quick changeover", settings)
     await post(ops[3], lean, "entry", "品质稽核清单 2026 版 · Quality audit checklist, 2026 edition",
                "今年稽核新增三项：静电防护、追溯条码、供应商来料抽检。详细条目见下。\n\n"
                "- 静电防护 ESD protection\n- 追溯条码 traceability labels\n- 来料抽检 incoming inspection",
@@ -140,6 +185,10 @@ async def seed_communities(session, cast: Cast, rng: random.Random) -> dict[str,
                       tags=["智慧工廠"])
     await reply(guest, plan, "光學模組預計 12 月第二週出貨，樣品 20 組。")
     await reply(meiling, plan, "韌體會在樣品到貨前準備好 OTA 更新流程。")
+    await wiki.create_page(session, _principal(innovators[0]), factory.id, {
+        "title": "專案章程 Project charter",
+        "body": "## 目標 Goal\n在高雄產線導入 200 個感測器，停機時間減少 30%。\n\n"
+                "## 成員 Team\n創新辦公室、研發部、光譜光學（合作夥伴）。"})
     await communities.create(session, _principal(innovators[0]), {
         "name": "供應商評估 Supplier evaluation", "access": "restricted", "parent_id": factory.id,
         "description": "感測器供應商的報價與評分，僅限採購與專案負責人。",

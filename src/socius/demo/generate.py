@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from socius.accounts import service as accounts
 from socius.accounts.models import Account
+from socius.config import Settings
 from socius.core import text
 from socius.core.db import Database
 from socius.demo import company, names
@@ -51,8 +52,9 @@ class Draft:
         return self.fields.get("title") or ""
 
 
-async def ensure_demo(db: Database) -> list[tuple[str, str, str]]:
-    """Create the demo company once; return the (role, username, password) rows to sign in with."""
+async def ensure_demo(db: Database, settings: Settings | None = None) -> list[tuple[str, str, str]]:
+    """Create the demo company once; return the (role, username, password) rows to sign in with. With
+    `settings`, the communities' demo files are stored in its data directory too."""
     async with db.transaction() as session:
         if await session.scalar(select(Account.id).where(Account.username == ADMIN_LOGIN[1])):
             return list(LOGINS)
@@ -64,7 +66,7 @@ async def ensure_demo(db: Database) -> list[tuple[str, str, str]]:
             if draft.login:
                 await accounts.create_account(session, person, draft.login[1], draft.login[2])
         await seed_tags(session, drafts)
-        await seed_communities(session, cast_of(drafts), random.Random(SEED + 2))
+        await seed_communities(session, cast_of(drafts), random.Random(SEED + 2), settings)
         for draft in drafts:
             if draft.former:
                 await people.deactivate(session, None, draft.id)
