@@ -82,6 +82,8 @@ def create_app(settings: Settings, database_url: str, *, run_worker: bool = Fals
 def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
+    from socius.activity import api as activity_api
+    from socius.activity import web as activity_web
     from socius.admin import web as admin_web
     from socius.content import web as content_web
     from socius.directory import scim
@@ -95,10 +97,10 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.search import api as search_api
     from socius.search import web as search_web
 
-    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api):
+    for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, activity_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
-                   notifications_web, content_web):
+                   notifications_web, content_web, activity_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

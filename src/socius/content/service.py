@@ -181,6 +181,10 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     if parent is not None:
         await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
     await record_activity(db, principal.person_id, verb, item, tags)
+    if parent is None and community is not None:
+        from socius.activity import service as activity  # the stream builds on this module
+
+        await activity.community_post(db, principal, item, community)
     await _notify_mentions(db, principal, item, text.mentions)
     if parent is not None and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in text.mentions:
