@@ -316,10 +316,11 @@ def _readable(reader: Principal, activity: Any, item: Any) -> ColumnElement[bool
     return or_(about_item, about_community)
 
 
-_ME = bindparam("me", type_=BigInteger)
-_BEFORE = bindparam("before", type_=BigInteger)
-_PER_SOURCE = bindparam("per_source", type_=BigInteger)
-_LIMIT = bindparam("limit", type_=BigInteger)
+# Every parameter has a placeholder value only so that the statement can be compiled to text (bench's baseline).
+_ME = bindparam("me", 0, type_=BigInteger)
+_BEFORE = bindparam("before", ID_MAX, type_=BigInteger)
+_PER_SOURCE = bindparam("per_source", DEFAULT_LIMIT + 1, type_=BigInteger)
+_LIMIT = bindparam("limit", DEFAULT_LIMIT + 1, type_=BigInteger)
 
 
 @functools.lru_cache(maxsize=64)
@@ -339,10 +340,10 @@ def _feed_statement(role: Any, kind: str | None) -> Select[Any]:
                        _kind_clause(kind, activity, item))
                 .order_by(activity.id.desc()).limit(_PER_SOURCE))
 
-    actors = func.unnest(bindparam("actors", type_=ARRAY(BigInteger))).table_valued("v").render_derived("s_actor")
-    places = func.unnest(bindparam("communities", type_=ARRAY(BigInteger))).table_valued("v") \
+    actors = func.unnest(bindparam("actors", [], type_=ARRAY(BigInteger))).table_valued("v").render_derived("s_actor")
+    places = func.unnest(bindparam("communities", [], type_=ARRAY(BigInteger))).table_valued("v") \
         .render_derived("s_community")
-    tags = func.unnest(bindparam("tags", type_=ARRAY(String))).table_valued("v").render_derived("s_tag")
+    tags = func.unnest(bindparam("tags", [], type_=ARRAY(String))).table_valued("v").render_derived("s_tag")
     tagged = aliased(ActivityTag, name="t")
 
     by_actor = newest(lambda a: a.actor_id == actors.c.v).lateral("by_actor")
