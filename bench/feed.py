@@ -214,7 +214,7 @@ async def _reader(url: str, conninfo: str) -> tuple[int, str, list[int]]:
 
 
 def _explain(conninfo: str, me: int) -> dict:
-    """EXPLAIN ANALYZE of the home feed statement for the reader (first page), as Socius builds it."""
+    """EXPLAIN ANALYZE of the home feed statements for the reader (first page), as Socius builds them."""
     from sqlalchemy.dialects import postgresql
 
     from socius.activity import service
@@ -227,13 +227,27 @@ def _explain(conninfo: str, me: int) -> dict:
         params = {"me": me, "actors": [me] + [int(t) for k, t in rows if k == "person"],
                   "communities": sorted({int(t) for k, t in rows if k in ("community", "member")}),
                   "tags": [t for k, t in rows if k == "tag"], "before": 2**63 - 1, "per_source": 21, "limit": 21}
-        compiled = service._feed_statement(Role.MEMBER, None).compile(
-            dialect=postgresql.psycopg.dialect(), compile_kwargs={"render_postcompile": True})
-        sql = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + compiled.string
-        for _ in range(3):
-            plan = conn.execute(sql, {**compiled.params, **params}).fetchone()[0][0]
-    return {"execution_ms": round(plan["Execution Time"], 2), "planning_ms": round(plan["Planning Time"], 2),
-            "shared_hit": plan["Plan"].get("Shared Hit Blocks"), "shared_read": plan["Plan"].get("Shared Read Blocks")}
+        dialect = postgresql.psycopg.dialect()
+        out = {}
+        candidates = service._candidates_statement().compile(dialect=dialect,
+                                                             compile_kwargs={"render_postcompile": True})
+        check = service._check_statement(Role.MEMBER).compile(dialect=dialect,
+                                                              compile_kwargs={"render_postcompile": True})
+        filtered = service._filtered_statement(Role.MEMBER, "status").compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True})
+        ids = conn.execute(candidates.string, {**candidates.params, **params}).fetchone()[1] or []
+        for name, compiled, values in (("candidates", candidates, params),
+                                       ("check", check, {"me": me, "ids": ids, "limit": 21}),
+                                       ("filtered, kind=status", filtered, params)):
+            for _ in range(3):
+                plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + compiled.string,
+                                    {**compiled.params, **values}).fetchone()[0][0]
+            out[name] = {"execution_ms": round(plan["Execution Time"], 2),
+                         "planning_ms": round(plan["Planning Time"], 2),
+                         "shared_hit": plan["Plan"].get("Shared Hit Blocks"),
+                         "shared_read": plan["Plan"].get("Shared Read Blocks")}
+    out["candidate_ids"] = len(ids)
+    return out
 
 
 def _cursors(port: int, headers: dict, paths: list[str]) -> list[str]:

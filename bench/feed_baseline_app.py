@@ -1,6 +1,6 @@
 """Baseline for the home feed: a bare FastAPI app running the SQL Socius runs for `GET /api/v1/feed`, straight
 through psycopg — the token, the reader's sources, the feed statement (compiled once from Socius's own
-`activity.service._feed_statement`, so it is the same text), and the hydration of items with their parents,
+`activity.service` statements, so it is the same text), and the hydration of items with their parents,
 people and communities — then JSON. No ORM, no middleware, no Pydantic. Socius/baseline says what the layers
 cost.
 
@@ -20,15 +20,17 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects import postgresql
 
-from socius.activity.service import _feed_statement
+from socius.activity.service import _candidates_statement, _check_statement
 from socius.people.models import Role
 
 SOURCES_SQL = ("SELECT follow.target_kind, follow.target FROM follow WHERE follow.person_id = %(me)s UNION ALL"
                " SELECT 'member', CAST(membership.community_id AS VARCHAR) FROM membership"
                " WHERE membership.person_id = %(me)s AND membership.state = 'active'")
-_compiled = _feed_statement(Role.MEMBER, None).compile(dialect=postgresql.psycopg.dialect(),
-                                                       compile_kwargs={"render_postcompile": True})
-FEED_SQL, FEED_CONSTANTS = _compiled.string, dict(_compiled.params)
+_dialect = postgresql.psycopg.dialect()
+_candidates = _candidates_statement().compile(dialect=_dialect, compile_kwargs={"render_postcompile": True})
+_check = _check_statement(Role.MEMBER).compile(dialect=_dialect, compile_kwargs={"render_postcompile": True})
+CANDIDATES_SQL, CANDIDATES_CONSTANTS = _candidates.string, dict(_candidates.params)
+CHECK_SQL, CHECK_CONSTANTS = _check.string, dict(_check.params)
 ITEMS_SQL = ("SELECT item.id, item.kind, item.community_id, item.parent_id, item.author_id, item.title,"
              " item.body_md, item.body_html, item.tags, item.like_count, item.comment_count, item.created_at,"
              " parent.id AS parent_id_, parent.title AS parent_title FROM item LEFT OUTER JOIN item AS parent"
@@ -70,8 +72,13 @@ async def feed(authorization: str = Header("")) -> JSONResponse:
                 tags.append(row["target"])
             else:
                 places.add(int(row["target"]))
-        await cursor.execute(FEED_SQL, {**FEED_CONSTANTS, "me": me, "actors": actors, "communities": sorted(places),
-                                        "tags": tags, "before": 2**63 - 1, "per_source": 21, "limit": 21})
+        # The feed's first round (Socius reads on below the floor only when the page is not full; it was here).
+        await cursor.execute(CANDIDATES_SQL, {**CANDIDATES_CONSTANTS, "me": me, "actors": actors,
+                                              "communities": sorted(places), "tags": tags, "before": 2**63 - 1,
+                                              "per_source": 21})
+        candidates = await cursor.fetchone()
+        await cursor.execute(CHECK_SQL, {**CHECK_CONSTANTS, "me": me, "ids": candidates["ids"] or [],
+                                         "limit": 21})
         rows = (await cursor.fetchall())[:20]
         await cursor.execute(ITEMS_SQL, ([r["item_id"] for r in rows if r["item_id"]],))
         items = {r["id"]: r for r in await cursor.fetchall()}

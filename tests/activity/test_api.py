@@ -58,7 +58,7 @@ async def test_posting_a_status_and_following_through_the_api(app, bearer, make_
     me, friend = await make_person("Me"), await make_person("Friend")
     place = await community(friend, "Open", members=[me])
     async with await bearer(app, me) as api:
-        made = await api.post("/api/v1/status", json={"body": "Hello @[Friend](%d) #hi" % friend.id})
+        made = await api.post("/api/v1/status", json={"body": f"Hello @[Friend]({friend.id}) #hi"})
         assert made.status_code == 201 and f'href="/people/{friend.id}"' in made.json()["html"]
         inside = await api.post("/api/v1/status", json={"body": "In the team", "community_id": place.id})
         assert inside.status_code == 201 and inside.json()["community_id"] == place.id

@@ -208,3 +208,21 @@ async def test_a_community_post_tells_its_followers_who_may_read_it_by_a_job(db,
     # Now restricted: the fan (not a member) is no longer told; the author never is; the member who follows is.
     assert told == 1 and [r[0] for r in rows] == [leaver.id]
     assert job["url"] == f"/items/{topic.id}" and job["data"]["title"] == "Hello all"
+
+
+async def test_a_page_is_filled_past_many_entries_the_reader_may_not_see(db, make_person, community, post):
+    """The fast path reads a few newest ids per source, then checks them: when they are all unreadable, it reads
+    on below them until the page is full."""
+    insider, outsider = await make_person("Insider"), await make_person("Outsider")
+    secret = await community(insider, "Closed", access="restricted")
+    await post(insider, "Old public note")
+    await post(insider, "Second public note")
+    for n in range(40):
+        await post(insider, f"secret {n}", community=secret)
+    await service.follow(db, outsider.principal, "person", insider.id)
+    feed = await service.home_feed(db, outsider.principal, limit=1)
+    assert bodies(feed) == ["Second public note"] and feed.next_cursor
+    feed = await service.home_feed(db, outsider.principal, limit=1, before=feed.next_cursor)
+    assert bodies(feed) == ["Old public note"] and feed.next_cursor is None
+    assert bodies(await service.home_feed(db, outsider.principal, limit=5)) == ["Second public note",
+                                                                                  "Old public note"]

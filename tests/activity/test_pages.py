@@ -19,7 +19,7 @@ async def test_home_is_the_feed_with_a_composer_that_posts(client, login, make_p
                                                      "csrf_token": token})
     assert posted.status_code == 303 and posted.headers["location"].startswith("/feed#item-")
     page = (await client.get("/feed")).text
-    assert "今天讀完了" in page and 'href="/feed/tags/%E8%AF%BB%E4%B9%A6"' in page or "/feed/tags/读书" in page
+    assert ("今天讀完了" in page and 'href="/feed/tags/%E8%AF%BB%E4%B9%A6"' in page) or "/feed/tags/读书" in page
     assert 'id="social-' in page  # the social bar under the status update
     empty = await client.post("/feed/status", data={"body": " ", "csrf_token": token})
     assert empty.status_code == 422 and 'role="alert"' in empty.text
