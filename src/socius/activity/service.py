@@ -336,9 +336,10 @@ def _sources() -> tuple[Any, Any, Any]:
 @functools.lru_cache(maxsize=64)
 def _filtered_statement(role: Any, kind: str | None) -> Select[Any]:
     """The feed in one statement, readability and the kind filter checked inside each source's LATERAL read:
-    every source yields its newest `per_source` matching activities, the merge keeps the newest `limit`. Used for
-    a kind filter (a rare kind would make the unfiltered reads below walk far) and to finish a page the fast path
-    could not fill. Built once per role and kind: the reader and the sources are parameters."""
+    every source yields its newest `per_source` matching activities, the merge keeps the newest `limit`. It
+    finishes a page the fast path (below) could not fill in a few rounds: its cost does not depend on how far
+    down the matching activities are. Built once per role and kind: the reader and the sources are
+    parameters."""
     reader = Principal(person_id=_ME, role=role)  # type: ignore[arg-type] - a parameter in place of the id
 
     def newest(source_filter, source: Any = None) -> Any:
@@ -372,40 +373,39 @@ def _candidates_statement() -> Select[Any]:
     """The fast path, step one: the newest `per_source` activity ids of each source, read from the indexes alone
     (index-only scans), and the *floor* — the highest of the lowest ids of the sources that had that many. At
     and above the floor the merged ids are complete (no source can have an unread id there); returns
-    (floor, the distinct ids at or above it). A floor of 0: every source was read to its end."""
+    (floor, the ids at or above it — with repeats, when several sources share an activity). A floor of 0:
+    every source was read to its end."""
     actors, places, tags = _sources()
 
-    def newest(column: Any, value: Any, id_column: Any) -> Any:
-        return (select(id_column.label("id")).where(column == value, id_column < _BEFORE)
-                .order_by(id_column.desc()).limit(_PER_SOURCE).lateral())
+    def newest(source: Any, column: Any, id_column: Any) -> Any:
+        """Per source one row: its lowest id read, how many, and the ids."""
+        ids = (select(id_column.label("id")).where(column == source.c.v, id_column < _BEFORE)
+               .order_by(id_column.desc()).limit(_PER_SOURCE).correlate(source).lateral())
+        summary = select(func.min(ids.c.id).label("low"), func.count().label("n"),
+                         func.array_agg(ids.c.id).label("ids")).select_from(ids).lateral()
+        return select(summary.c.low, summary.c.n, summary.c.ids).select_from(source).join(summary, true())
 
     a, c, t = aliased(Activity), aliased(Activity), aliased(ActivityTag)
-    by_actor = newest(a.actor_id, actors.c.v, a.id)
-    by_community = newest(c.community_id, places.c.v, c.id)
-    by_tag = newest(t.tag_key, tags.c.v, t.activity_id)
-    per_source = union_all(
-        select(literal("a", String).label("k"), cast(actors.c.v, String).label("src"), by_actor.c.id)
-        .select_from(actors).join(by_actor, true()),
-        select(literal("c", String), cast(places.c.v, String), by_community.c.id)
-        .select_from(places).join(by_community, true()),
-        select(literal("t", String), tags.c.v, by_tag.c.id).select_from(tags).join(by_tag, true()),
-    ).cte("per_source")
-    lows = (select(func.min(per_source.c.id).label("low")).group_by(per_source.c.k, per_source.c.src)
-            .having(func.count() >= _PER_SOURCE).subquery("lows"))
-    floor = select(func.coalesce(func.max(lows.c.low), 0).label("floor")).cte("bounds")
-    return (select(floor.c.floor, func.array_agg(per_source.c.id.distinct())
-                   .filter(per_source.c.id >= floor.c.floor).label("ids"))
-            .select_from(floor).join(per_source, true(), isouter=True).group_by(floor.c.floor))
+    per_source = union_all(newest(actors, a.actor_id, a.id), newest(places, c.community_id, c.id),
+                           newest(tags, t.tag_key, t.activity_id)).cte("per_source")
+    floor = select(func.coalesce(func.max(per_source.c.low).filter(per_source.c.n >= _PER_SOURCE), 0)
+                   .label("floor")).cte("bounds")
+    one = func.unnest(per_source.c.ids).table_valued("id").render_derived("one")
+    above = (select(func.array_agg(one.c.id)).select_from(per_source).join(one, true())
+             .where(one.c.id >= floor.c.floor).scalar_subquery())
+    return select(floor.c.floor, above.label("ids"))
 
 
 @functools.lru_cache(maxsize=64)
-def _check_statement(role: Any) -> Select[Any]:
-    """The fast path, step two: of the candidate ids (`ids`), the newest `limit` the reader may read."""
+def _check_statement(role: Any, kind: str | None = None) -> Select[Any]:
+    """The fast path, step two: of the candidate ids (`ids`), the newest `limit` the reader may read (of the
+    kind asked for)."""
     reader = Principal(person_id=_ME, role=role)  # type: ignore[arg-type] - a parameter in place of the id
     ids = func.unnest(bindparam("ids", [], type_=ARRAY(BigInteger))).table_valued("v").render_derived("c")
     item = aliased(Item, name="i")
     return (select(Activity).select_from(ids).join(Activity, Activity.id == ids.c.v)
-            .outerjoin(item, item.id == Activity.item_id).where(_readable(reader, Activity, item))
+            .outerjoin(item, item.id == Activity.item_id)
+            .where(_readable(reader, Activity, item), _kind_clause(kind, Activity, item))
             .order_by(Activity.id.desc()).limit(_LIMIT))
 
 
@@ -416,21 +416,20 @@ async def _newest(db: AsyncSession, principal: Principal, sources: Sources, kind
                   wanted: int) -> list[Activity]:
     """Up to `wanted` readable activities of the sources below the id `below`, newest first.
 
-    Without a kind filter, the fast path: candidate ids from the indexes alone, then the readability check on the
-    few at the top — repeated below the floor while the page is not full (a reader who follows someone who
-    mostly writes in a restricted community), and after a few rounds the filtered statement finishes the page."""
+    The fast path: candidate ids from the indexes alone, then the readability (and kind) check on the few at the
+    top — repeated below the floor while the page is not full (a rare kind; a reader who follows someone who
+    mostly writes in a restricted community); after a few rounds the filtered statement finishes the page."""
     params = {"me": principal.person_id, "actors": sources.actors, "communities": sources.communities,
               "tags": sources.tags, "per_source": wanted}
     found: list[Activity] = []
-    if kind is None:
-        for _round in range(FAST_ROUNDS):
-            floor, ids = (await db.execute(_candidates_statement(), {**params, "before": below})).one()
-            if ids:
-                found += await db.scalars(_check_statement(principal.role),
-                                          {"me": principal.person_id, "ids": ids, "limit": wanted - len(found)})
-            if len(found) >= wanted or not floor:
-                return found
-            below = floor
+    for _round in range(FAST_ROUNDS):
+        floor, ids = (await db.execute(_candidates_statement(), {**params, "before": below})).one()
+        if ids:
+            found += await db.scalars(_check_statement(principal.role, kind), {
+                "me": principal.person_id, "ids": list(set(ids)), "limit": wanted - len(found)})
+        if len(found) >= wanted or not floor:
+            return found
+        below = floor
     found += await db.scalars(_filtered_statement(principal.role, kind),
                               {**params, "before": below, "limit": wanted - len(found)})
     return found
