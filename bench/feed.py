@@ -274,6 +274,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="connections in the throughput pass")
     parser.add_argument("--max-seconds", type=float, default=30.0, help="time cap per pass")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-feed")
+    parser.add_argument("--seed-only", action="store_true", help="seed, then stop (measure in a later run)")
     args = parser.parse_args()
     console = Console(width=None if sys.stdout.isatty() else 130)
     data_dir = args.data_dir.resolve()
@@ -295,6 +296,8 @@ def main() -> int:
             " membership), (SELECT count(*) FROM activity), (SELECT count(*) FROM activity_tag),"
             " (SELECT count(*) FROM follow)").fetchone(), strict=True))
     console.print(report["counts"])
+    if args.seed_only:
+        return 0
     me, token, places = asyncio.run(_reader(url, conninfo))
     report["explain_home"] = _explain(conninfo, me)
     console.print(f"EXPLAIN ANALYZE home feed statement: {report['explain_home']}")
