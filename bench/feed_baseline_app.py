@@ -77,8 +77,8 @@ async def feed(authorization: str = Header("")) -> JSONResponse:
                                               "communities": sorted(places), "tags": tags, "before": 2**63 - 1,
                                               "per_source": 21})
         candidates = await cursor.fetchone()
-        await cursor.execute(CHECK_SQL, {**CHECK_CONSTANTS, "me": me, "ids": list(set(candidates["ids"] or [])),
-                                         "limit": 21})
+        ids = sorted(set(candidates["ids"] or []), reverse=True)[:100]  # the first slice
+        await cursor.execute(CHECK_SQL, {**CHECK_CONSTANTS, "me": me, "ids": ids, "limit": 21})
         rows = (await cursor.fetchall())[:20]
         await cursor.execute(ITEMS_SQL, ([r["item_id"] for r in rows if r["item_id"]],))
         items = {r["id"]: r for r in await cursor.fetchall()}

@@ -24,6 +24,7 @@ from sqlalchemy import (
     BigInteger,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     delete,
@@ -409,7 +410,8 @@ def _check_statement(role: Any, kind: str | None = None) -> Select[Any]:
             .order_by(Activity.id.desc()).limit(_LIMIT))
 
 
-FAST_ROUNDS = 3
+FAST_ROUNDS = 4
+CHECK_SLICE = 100
 
 
 async def _newest(db: AsyncSession, principal: Principal, sources: Sources, kind: str | None, below: int,
@@ -420,18 +422,26 @@ async def _newest(db: AsyncSession, principal: Principal, sources: Sources, kind
     top — repeated below the floor while the page is not full (a rare kind; a reader who follows someone who
     mostly writes in a restricted community); after a few rounds the filtered statement finishes the page."""
     params = {"me": principal.person_id, "actors": sources.actors, "communities": sources.communities,
-              "tags": sources.tags, "per_source": wanted}
+              "tags": sources.tags}
     found: list[Activity] = []
-    for _round in range(FAST_ROUNDS):
-        floor, ids = (await db.execute(_candidates_statement(), {**params, "before": below})).one()
-        if ids:
+    for round_ in range(FAST_ROUNDS):
+        # Each round reads deeper (4× as many per source): a rare kind is found in a few rounds.
+        per_source = wanted * 4 ** round_
+        floor, ids = (await db.execute(_candidates_statement(),
+                                       {**params, "before": below, "per_source": per_source})).one()
+        # Checked newest first, a slice at a time: the check costs a few index reads per id.
+        ordered = sorted(set(ids or ()), reverse=True)
+        for start in range(0, len(ordered), CHECK_SLICE):
             found += await db.scalars(_check_statement(principal.role, kind), {
-                "me": principal.person_id, "ids": list(set(ids)), "limit": wanted - len(found)})
-        if len(found) >= wanted or not floor:
+                "me": principal.person_id, "ids": ordered[start:start + CHECK_SLICE],
+                "limit": wanted - len(found)})
+            if len(found) >= wanted:
+                return found
+        if not floor:
             return found
         below = floor
-    found += await db.scalars(_filtered_statement(principal.role, kind),
-                              {**params, "before": below, "limit": wanted - len(found)})
+    found += await db.scalars(_filtered_statement(principal.role, kind), {
+        **params, "before": below, "per_source": wanted - len(found), "limit": wanted - len(found)})
     return found
 
 
@@ -450,22 +460,29 @@ async def read_feed(db: AsyncSession, principal: Principal, sources: Sources, *,
     return Feed(entries, encode_cursor(rows[-1].id) if more and rows else None)
 
 
+_PARENT = aliased(Item, name="parent")
+_IDS = bindparam("ids", [], type_=ARRAY(BigInteger))
+# Hydration, built once: items with the item they comment on, people, communities — one query each.
+_ITEMS = select(Item, _PARENT).outerjoin(_PARENT, _PARENT.id == Item.parent_id).where(Item.id == any_(_IDS))
+_PEOPLE = select(Person).where(Person.id == any_(_IDS))
+_COMMUNITIES = select(Community).where(Community.id == any_(_IDS))
+
+
 async def hydrate(db: AsyncSession, principal: Principal, rows: list[Activity]) -> list[Entry]:
-    """Items (with their parents), people and communities for a page of activities: one query each."""
-    item_ids = [a.item_id for a in rows if a.item_id is not None]
+    """Items (with their parents), people and communities for a page of activities: one query each. The
+    activities were checked against what the principal may read when they were selected."""
     items: dict[int, Item] = {}
     parents: dict[int, Item] = {}
+    item_ids = list({a.item_id for a in rows if a.item_id is not None})
     if item_ids:
-        parent = aliased(Item)
-        for item, above in (await db.execute(select(Item, parent).outerjoin(parent, parent.id == Item.parent_id)
-                                             .where(Item.id.in_(item_ids)))).all():
+        for item, above in (await db.execute(_ITEMS, {"ids": item_ids})).all():
             items[item.id] = item
             if above is not None:
                 parents[above.id] = above
-    actors = await people.people_by_ids(db, {a.actor_id for a in rows if a.actor_id is not None})
-    community_ids = {a.community_id for a in rows if a.community_id is not None}
-    found = {c.id: c for c in await db.scalars(select(Community).where(Community.id.in_(community_ids)))} \
-        if community_ids else {}
+    actor_ids = list({a.actor_id for a in rows if a.actor_id is not None})
+    actors = {p.id: p for p in await db.scalars(_PEOPLE, {"ids": actor_ids})} if actor_ids else {}
+    community_ids = list({a.community_id for a in rows if a.community_id is not None})
+    found = {c.id: c for c in await db.scalars(_COMMUNITIES, {"ids": community_ids})} if community_ids else {}
     entries = []
     for activity in rows:
         item = items.get(activity.item_id) if activity.item_id is not None else None

@@ -29,6 +29,10 @@ from socius.people import service as people
 
 router = APIRouter(include_in_schema=False)
 environment().filters["tag_key"] = tags_service.tag_key  # hashtag links: /feed/tags/{key}
+# What each verb reads as in an entry ("Ann posted …"); translated when shown.
+environment().globals["VERB_LABELS"] = {"post": N_("posted"), "comment": N_("commented on"), "like": N_("liked"),
+                                        "join": N_("joined"), "create": N_("created"), "update": N_("updated"),
+                                        "answer": N_("answered")}
 Kind = Annotated[str | None, Query(max_length=20)]
 Before = Annotated[str | None, Query(max_length=512)]
 # The kind filter tabs: (value, label).
