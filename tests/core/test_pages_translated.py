@@ -10,7 +10,8 @@ from socius.core.i18n import catalog
 
 PAGES = ["/people", "/people/{me}", "/people/{me}/edit", "/orgchart", "/settings", "/admin", "/admin/audit",
          "/admin/people/new", "/experts?q=python", "/experts/team?skills=python,sql", "/expertise/coverage",
-         "/notifications", "/notifications/preferences", "/admin/tags?q=py", "/no-such-page"]
+         "/notifications", "/notifications/preferences", "/admin/tags?q=py", "/feed", "/feed/tags/python",
+         "/people/{me}/activity", "/following", "/no-such-page"]
 ALLOWED = {"Socius", "API", "JSON", "Markdown"}
 PRODUCT_NAMES = ("Active Directory",)  # names that stay as they are in every language
 
