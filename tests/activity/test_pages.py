@@ -14,6 +14,7 @@ async def test_home_is_the_feed_with_a_composer_that_posts(client, login, make_p
     token = await login(client, me)
     assert (await client.get("/")).headers["location"] == "/feed"
     page = (await client.get("/feed")).text
+    assert 'name="csrf_token" value=""' not in page  # every form carries the session's token
     assert 'name="body"' in page and f'<option value="{place.id}">讀書會</option>' in page
     posted = await client.post("/feed/status", data={"body": "今天讀完了 #讀書", "community_id": str(place.id),
                                                      "csrf_token": token})
@@ -50,6 +51,7 @@ async def test_following_from_the_pages(client, login, make_person, community, d
     token = await login(client, me)
     panel = (await client.get(f"/people/{ann.id}/activity?panel=1")).text
     assert 'name="target_kind" value="person"' in panel and "Follow" in panel
+    assert f'name="csrf_token" value="{token}"' in panel  # the form works without JavaScript too
     profile = (await client.get(f"/people/{ann.id}")).text
     assert f'hx-get="/people/{ann.id}/activity?panel=1"' in profile
     button = await client.post("/follows", data={"target_kind": "person", "target": str(ann.id), "following": "1",
