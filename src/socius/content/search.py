@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities import service as communities
@@ -82,6 +82,13 @@ async def keys(db: AsyncSession, principal: Principal) -> set[str]:
     return set()  # communities.search gives the community keys every item kind uses
 
 
+def _counter(kind: str):
+    async def count(db: AsyncSession) -> int:
+        return int(await db.scalar(select(func.count()).where(Item.kind == kind)) or 0)
+
+    return count
+
+
 for _kind, (_code, _label) in KINDS.items():
     register(ContentKind(name=_kind.value, code=_code, label=_label, load=load, all_ids=_all_ids(_kind.value),
-                         hydrate=hydrate, keys=keys))
+                         hydrate=hydrate, keys=keys, count=_counter(_kind.value)))

@@ -295,6 +295,9 @@ async def _index_kind(db: AsyncSession, kind: registry.ContentKind, backend: Tan
 
 async def _count(db: AsyncSession, kind: str) -> int:
     # Kinds are their tables' names by convention; a kind may override by offering `count`.
+    found = registry.kinds().get(kind)
+    if found is not None and found.count is not None:
+        return await found.count(db)
     return int(await db.scalar(text(f'SELECT count(*) FROM "{kind}"')) or 0)
 
 

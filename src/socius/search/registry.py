@@ -45,6 +45,8 @@ class ContentKind:
     all_ids: Callable[[AsyncSession, int], AsyncIterator[list[int]]]
     hydrate: Callable[[AsyncSession, Principal, list[int]], Awaitable[dict[int, SearchItem]]]
     keys: Callable[[AsyncSession, Principal], Awaitable[set[str]]]
+    # How many rows the kind has, when its table is not named after it (content items share `item`).
+    count: Callable[[AsyncSession], Awaitable[int]] | None = None
 
 
 KINDS: dict[str, ContentKind] = {}
