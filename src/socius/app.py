@@ -82,6 +82,8 @@ def create_app(settings: Settings, database_url: str, *, run_worker: bool = Fals
 def _mount_routers(app: FastAPI) -> None:
     from socius.accounts import api as accounts_api
     from socius.accounts import web as accounts_web
+    from socius.activity import api as activity_api
+    from socius.activity import web as activity_web
     from socius.admin import web as admin_web
     from socius.blog import api as blog_api
     from socius.blog import web as blog_web
@@ -109,11 +111,11 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.wiki import web as wiki_web
 
     for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, communities_api,
-                   content_api, forum_api, blog_api, bookmarks_api, wiki_api, files_api):
+                   content_api, forum_api, blog_api, bookmarks_api, wiki_api, files_api, activity_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
                    notifications_web, content_web, communities_web, forum_web, blog_web, bookmarks_web, wiki_web,
-                   files_web):
+                   files_web, activity_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

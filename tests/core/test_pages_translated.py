@@ -11,8 +11,9 @@ from socius.core.i18n import catalog
 PAGES = ["/people", "/people/{me}", "/people/{me}/edit", "/orgchart", "/settings", "/admin", "/admin/audit",
          "/admin/people/new", "/experts?q=python", "/experts/team?skills=python,sql", "/expertise/coverage",
          "/notifications", "/notifications/preferences", "/admin/tags?q=py", "/communities", "/communities?mine=1",
-         "/communities/new", "/admin/moderation", "/no-such-page"]
-ALLOWED = {"Socius", "API", "JSON", "Markdown"}
+         "/communities/new", "/admin/moderation", "/feed", "/feed/tags/python", "/people/{me}/activity", "/following",
+         "/no-such-page"]
+ALLOWED = {"Socius", "API", "JSON", "Markdown", "Wiki"}
 PRODUCT_NAMES = ("Active Directory",)  # names that stay as they are in every language
 
 

@@ -110,6 +110,13 @@ async def overview(request: Request, db: Session, principal: Caller, community_i
         "owners": [m.person for m in await service.members(db, principal, community.id, limit=50)
                    if m.role == MemberRole.OWNER.value] if reads_content else [],
     })
+    if reads_content:
+        from socius.activity import service as activity
+        from socius.activity import web as activity_web
+
+        context["follow"] = await activity.follow_button_context(db, principal, "community", community)
+        context.update(await activity_web.community_feed_context(db, principal, community), feed=True)
+        context["community"], context["standing"] = community, standing
     return render(request, "communities/overview.html", context)
 
 

@@ -181,6 +181,10 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     if parent is not None:
         await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
     await record_activity(db, principal.person_id, verb, item, tags)
+    if parent is None and community is not None:
+        from socius.activity import service as activity  # the stream builds on this module
+
+        await activity.community_post(db, principal, item, community)
     await _notify_mentions(db, principal, item, text.mentions)
     if parent is not None and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in text.mentions:
@@ -252,6 +256,9 @@ ITEM_URLS: dict[str, Any] = {}
 def item_url(item: Item, parent: Item | None = None) -> str:
     """Where an item is shown: its app's page, a comment at its place on its parent's page. `/items/{id}`
     answers for every item (redirecting to the app's page), so a URL never needs the parent loaded."""
+    from socius.modules import load_all
+
+    load_all()
     if item.kind in (ItemKind.COMMENT.value, ItemKind.REPLY.value) and item.parent_id is not None:
         return f"/items/{item.parent_id}#item-{item.id}"
     if item.kind in ITEM_URLS:

@@ -53,8 +53,11 @@ def build_app(conninfo: str) -> procrastinate.App:
     """A procrastinate app on one database with every module's jobs."""
     import importlib
 
+    from socius.modules import load_all
+
     for module in TASK_MODULES:
         importlib.import_module(module)
+    load_all()  # notification kinds and item URLs the jobs render
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
     for spec in _JOBS.values():
         task = app.task(name=f"socius:{spec.name}", **spec.options)(spec.func)

@@ -35,6 +35,7 @@ from socius.core.errors import FieldError, ValidationFailed
 from socius.core.i18n import N_, gettext, ngettext
 from socius.expertise import service as tags
 from socius.expertise.models import PersonTag, Tag
+from socius.modules import load_all
 from socius.people import service as people
 from socius.people.models import Person, Role
 from socius.search import registry
@@ -323,6 +324,7 @@ async def _content_evidence(db: AsyncSession, principal: Principal, hits: Conten
 async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
                skills: list[str], *, limit: int) -> list[Expert]:
     """The best `limit` people for these skills (validated), with evidence per skill."""
+    load_all()  # every module's evidence kinds
     filters = _person_filters(principal, query)
     now = utcnow()
     matches = await match_tags(db, skills)

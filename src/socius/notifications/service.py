@@ -97,6 +97,10 @@ register_kind("endorsed", N_("{actor} endorsed you for “{tag}”"), label=N_("
 
 
 def _kind(kind: str) -> Kind:
+    if kind not in KINDS:
+        from socius.modules import load_all
+
+        load_all()  # kinds of modules this process has not imported yet (a worker rendering a digest)
     try:
         return KINDS[kind]
     except KeyError:

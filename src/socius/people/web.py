@@ -38,7 +38,7 @@ async def favicon() -> Response:
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    target = "/people" if get_principal(request).is_authenticated else "/login"
+    target = "/feed" if get_principal(request).is_authenticated else "/login"
     return RedirectResponse(target, status_code=303)
 
 

@@ -63,8 +63,11 @@ def register(kind: ContentKind) -> ContentKind:
 def kinds() -> dict[str, ContentKind]:
     import importlib
 
+    from socius.modules import load_all
+
     for module in KIND_MODULES:
         importlib.import_module(module)
+    load_all()  # apps' item URLs, for hits
     return KINDS
 
 
