@@ -385,11 +385,22 @@ class TantivyBackend:
         if len(word) < 3 or not visibility:
             return []
         searcher = self._searcher()
-        visible = Query.boolean_query([(Occur.Must, Query.all_query()), *_visibility(visibility)])
         prefix = word[:2] if len(word) >= 5 else word[:1]
-        terms = searcher.terms_with_prefix("spell", prefix, filter_query=visible, limit=5000)
         most = 1 if len(word) < 6 else 2
-        return [(term, count) for term, count in terms if term != word and _within(term, word, most)]
+        # The term dictionary alone gives the words near enough; they are then counted among the documents the
+        # principal may see, in one walk filtered to the documents holding one of them, so a word only hidden
+        # documents hold is never offered. (Filtering the walk by visibility alone counted every term of the
+        # prefix over nearly every document: 15-40 ms at 1,000,000 items.)
+        distance = _Distance(word)
+        near = {term for term, _count in searcher.terms_with_prefix("spell", prefix, limit=5000)
+                if term != word and abs(len(term) - len(word)) <= most and distance(term) <= most}
+        if not near:
+            return []
+        holding = Query.boolean_query([(Occur.Must, Query.term_set_query(SCHEMA, "spell", sorted(near))),
+                                       *_visibility(visibility)])
+        return [(term, count) for term, count in
+                searcher.terms_with_prefix("spell", prefix, filter_query=holding, limit=5000)
+                if term in near and count]
 
     def ids(self, kind: str) -> Iterator[int]:
         searcher = self._searcher()
@@ -522,19 +533,38 @@ def _name_prefix(prefix: str) -> Query:
     return Query.regex_query(SCHEMA, "names", _prefix_pattern(prefix))
 
 
-def _within(a: str, b: str, most: int) -> bool:
-    """Levenshtein distance of a and b is at most `most` (small words, so the plain table is fine)."""
-    if abs(len(a) - len(b)) > most:
-        return False
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > most:
-            return False
-        previous = current
-    return previous[-1] <= most
+class _Distance:
+    """Levenshtein distance to one word, bit-parallel (Myers, in Hyyrö's form): one pass of a few integer
+    operations per character of the other word. "Did you mean" compares a word with every indexed word of its
+    first two letters (1,789 for xigrovex at 1,000,000 items): the table a pair took 60 ms in all."""
+
+    def __init__(self, word: str) -> None:
+        self.length = len(word)
+        self.masks: dict[str, int] = {}
+        for i, ch in enumerate(word):
+            self.masks[ch] = self.masks.get(ch, 0) | (1 << i)
+
+    def __call__(self, other: str) -> int:
+        m = self.length
+        if not m:
+            return len(other)
+        full, last = (1 << m) - 1, 1 << (m - 1)
+        pv, mv, score = full, 0, m
+        for ch in other:
+            eq = self.masks.get(ch, 0)
+            xv = eq | mv
+            xh = (((eq & pv) + pv) ^ pv) | eq
+            ph = mv | (~(xh | pv) & full)
+            mh = pv & xh
+            if ph & last:
+                score += 1
+            elif mh & last:
+                score -= 1
+            ph = ((ph << 1) | 1) & full
+            mh = (mh << 1) & full
+            pv = mh | (~(xv | ph) & full)
+            mv = ph & xv
+        return score
 
 
 def _pairs_needed(pairs: int) -> int:
