@@ -646,7 +646,10 @@ def _unit_parts(unit: Unit, spec: QuerySpec, *, exact: bool = False, fuzzy: bool
                     single.append(Query.regex_query(SCHEMA, f"{f}_b", _prefix_pattern(char)))
                 options.append(_any(single))
             elif by_words and not exact and _by_words(unit):
-                options.append(_all([Query.term_query(SCHEMA, f"{f}_w", w) for w in unit.words]))
+                # The words count twice in `text` here, as the dictionary-word boosters below would add them
+                # again (without a second scorer per word over every match).
+                words = [Query.term_query(SCHEMA, f"{f}_w", w) for w in unit.words]
+                options.append(_all([_boosted(q, 2.0) for q in words] if f == "text" else words))
             else:
                 # Most of the pairs, not all: a query may hold what the document says with a character left
                 # out (北旅游 finds 北京旅游); more pairs matched rank higher.
@@ -660,7 +663,7 @@ def _unit_parts(unit: Unit, spec: QuerySpec, *, exact: bool = False, fuzzy: bool
             options.append(_name_prefix(compact))
         # Whole dictionary words and pairs in the title score on top; a lone character scores where a title's
         # pair starts with it (the 北 of 北旅游 in 北京).
-        boosters = [Query.term_query(SCHEMA, "text_w", w) for w in unit.words]
+        boosters = [] if by_words and _by_words(unit) else [Query.term_query(SCHEMA, "text_w", w) for w in unit.words]
         boosters += [_title(Query.term_query(SCHEMA, "title_b", g)) for g in bigrams]
         if len(bigrams) > 1:
             boosters += [_title(Query.regex_query(SCHEMA, "title_b", _prefix_pattern(w)))
