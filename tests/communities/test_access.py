@@ -180,3 +180,14 @@ async def test_search_never_returns_restricted_content_to_outsiders(db, make_per
     assert await titles(outsider) == ["預拌混凝土 配方"]
     await service.leave(db, insider.principal, secret.id)
     assert await titles(insider) == ["預拌混凝土 配方"]
+
+
+async def test_titles_and_notifications_read_mentions_as_names(db, make_person, community):
+    owner = await make_person("Owner")
+    reader = await make_person("讀者")
+    made = await community(owner, "Town hall", members=[reader])
+    status = await content.create_item(db, owner.principal, kind="status", community=made, title_required=False,
+                                       values={"body": f"**請看** @[讀者]({reader.id}) [連結](https://example.com)"})
+    assert content.excerpt(status) == "請看 @讀者 連結"
+    told = await db.scalar(select(Notification).where(Notification.kind == "mentioned"))
+    assert told.data["title"] == "請看 @讀者 連結"

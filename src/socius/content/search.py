@@ -81,7 +81,7 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
     for item, community_name in rows.all():
         items[item.id] = SearchItem(
             kind=item.kind, id=item.id, title=item.title or service.excerpt(item), url=service.item_url(item),
-            text=item.body_md, subtitle=community_name or "", updated_at=item.updated_at,
+            text=service.plain_text(item.body_md), subtitle=community_name or "", updated_at=item.updated_at,
             extra={"community_id": item.community_id, "author_id": item.author_id})
     return items
 

@@ -42,6 +42,8 @@ MAX_REASON = 1000
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\((\d{1,18})\)")
 # A #tag runs to the next space or punctuation; "#1" alone is a number, not a tag.
 HASHTAG = re.compile(r"(?<![\w&/#])#([^\s#<>\[\]()，,、;；:：.。!！?？'\"“”]{1,50})")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
+_MARKUP = re.compile(r"(^|\s)#{1,6}\s|[*_`>~]+|^\s*[-+]\s", re.MULTILINE)
 COMMENTABLE = {k.value for k in ItemKind} - {ItemKind.COMMENT.value, ItemKind.REPLY.value}
 
 
@@ -244,8 +246,16 @@ def _mentions_in(source: str) -> set[int]:
     return {int(m.group(2)) for m in MENTION.finditer(source)}
 
 
+def plain_text(source: str) -> str:
+    """Markdown as a line of readable text: mentions as @Name, links as their text, no markup characters."""
+    text = MENTION.sub(lambda m: f"@{m.group(1)}", source)
+    text = _LINK.sub(r"\1", text)
+    text = _MARKUP.sub("", text)
+    return " ".join(text.split())
+
+
 def excerpt(item: Item, size: int = 60) -> str:
-    plain = " ".join(item.body_md.split())
+    plain = plain_text(item.body_md)
     return plain if len(plain) <= size else plain[: size - 1] + "…"
 
 
