@@ -57,32 +57,12 @@ async def social_contexts(db, principal: Principal, entries: list[service.Entry]
         shown[comment.parent_id].append(comment)
     authors = await people.people_by_ids(db, {c.author_id for cs in shown.values() for c in cs if c.author_id})
     liked = await content.liked_by_me(db, principal, list(items))
-    community_ids = {i.community_id for i in items.values() if i.community_id is not None}
-    roles: dict[int, str] = {}
-    archived: set[int] = set()
-    if community_ids:
-        roles = dict((await db.execute(select(Membership.community_id, Membership.role).where(
-            Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value,
-            one_of(Membership.community_id, community_ids)))).all())
-        archived = set(await db.scalars(select(Community.id).where(one_of(Community.id, community_ids),
-                                                                   Community.archived_at.is_not(None))))
-    admin = principal.can(Permission.COMMUNITIES_ADMINISTER)
-    contexts = {}
-    for item_id, item in items.items():
-        place = item.community_id
-        member = place in roles
-        moderates = admin or roles.get(place) in communities.MANAGERS
-        open_for_me = principal.can(Permission.COMMUNITIES_BROWSE) if place is None else \
-            (member and place not in archived)
-        contexts[item_id] = {
-            "item": item, "comments": shown[item_id], "authors": authors, "liked": item_id in liked,
-            "can_take_part": open_for_me and item.hidden_at is None,
-            "can_moderate": (moderates if place is not None else principal.is_admin),
-            "can_edit": place not in archived and (item.author_id == principal.person_id or (
-                moderates if place is not None else admin)),
-            "social_error": None, "social_id": f"social-{item_id}",
-        }
-    return contexts
+    may = await content.abilities(db, principal, list(items.values()))
+    return {item_id: {
+        "item": item, "comments": shown[item_id], "authors": authors, "liked": item_id in liked,
+        "can_take_part": may[item_id].take_part, "can_moderate": may[item_id].moderate,
+        "can_edit": may[item_id].edit, "social_error": None, "social_id": f"social-{item_id}",
+    } for item_id, item in items.items()}
 
 
 async def feed_context(db, principal: Principal, feed: service.Feed, *, more_url: str, kind: str | None

@@ -312,6 +312,12 @@ async def _refresh_count(db: AsyncSession, community_id: int) -> None:
                                                 Membership.state == MemberState.ACTIVE.value).scalar_subquery()))
 
 
+async def _owner_count(db: AsyncSession, community_id: int) -> int:
+    return await db.scalar(select(func.count()).where(
+        Membership.community_id == community_id, Membership.role == MemberRole.OWNER.value,
+        Membership.state == MemberState.ACTIVE.value)) or 0
+
+
 async def _owner_ids(db: AsyncSession, community_id: int) -> list[int]:
     return list(await db.scalars(select(Membership.person_id).where(
         Membership.community_id == community_id, Membership.state == MemberState.ACTIVE.value,
@@ -385,12 +391,9 @@ async def _remove(db: AsyncSession, principal: Principal, community: Community, 
     row = await membership(db, community.id, person_id) if is_id(person_id) else None
     if row is None:
         raise NotFound()
-    if row.role == MemberRole.OWNER.value and row.state == MemberState.ACTIVE.value:
-        owners = await db.scalar(select(func.count()).where(
-            Membership.community_id == community.id, Membership.role == MemberRole.OWNER.value,
-            Membership.state == MemberState.ACTIVE.value))
-        if owners <= 1:
-            raise Conflict(N_("A community needs an owner: make someone else an owner first."))
+    if row.role == MemberRole.OWNER.value and row.state == MemberState.ACTIVE.value \
+            and await _owner_count(db, community.id) <= 1:
+        raise Conflict(N_("A community needs an owner: make someone else an owner first."))
     await db.delete(row)
     # Leaving a community leaves its subcommunities (a restricted parent's privacy covers them).
     await db.execute(delete(Membership).where(
@@ -469,12 +472,9 @@ async def set_role(db: AsyncSession, principal: Principal, community_id: int, pe
     row = await membership(db, community.id, person_id) if is_id(person_id) else None
     if row is None or row.state != MemberState.ACTIVE.value:
         raise NotFound()
-    if row.role == MemberRole.OWNER.value and role != MemberRole.OWNER.value:
-        owners = await db.scalar(select(func.count()).where(
-            Membership.community_id == community.id, Membership.role == MemberRole.OWNER.value,
-            Membership.state == MemberState.ACTIVE.value))
-        if owners <= 1:
-            raise Conflict(N_("A community needs an owner: make someone else an owner first."))
+    if row.role == MemberRole.OWNER.value and role != MemberRole.OWNER.value \
+            and await _owner_count(db, community.id) <= 1:
+        raise Conflict(N_("A community needs an owner: make someone else an owner first."))
     old = row.role
     row.role = role
     await audit.record(db, principal, "community.role", "community", community.id,

@@ -83,17 +83,47 @@ async def community_of(db: AsyncSession, item: Item) -> Community | None:
     return await db.get(Community, item.community_id) if item.community_id is not None else None
 
 
+@dataclass
+class Abilities:
+    """What the principal may do with one item: take part (comment, like), moderate it, edit or delete it."""
+
+    take_part: bool
+    moderate: bool
+    edit: bool
+
+
+async def abilities(db: AsyncSession, principal: Principal, items: list[Item]) -> dict[int, Abilities]:
+    """The rules for every item of a page at once (two queries): members take part in an open community, every
+    employee on profiles; a community's moderators (administrators everywhere) moderate; authors and moderators
+    edit, and any member edits a wiki page; nothing changes in an archived community."""
+    places = {i.community_id for i in items if i.community_id is not None}
+    roles: dict[int, str] = {}
+    archived: set[int] = set()
+    if places and principal.person_id is not None:
+        roles = dict((await db.execute(select(Membership.community_id, Membership.role).where(
+            Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value,
+            one_of(Membership.community_id, list(places))))).all())
+    if places:
+        archived = set(await db.scalars(select(Community.id).where(one_of(Community.id, list(places)),
+                                                                   Community.archived_at.is_not(None))))
+    admin = principal.can(Permission.COMMUNITIES_ADMINISTER)
+    found = {}
+    for item in items:
+        mine = item.author_id is not None and item.author_id == principal.person_id
+        place = item.community_id
+        if place is None:
+            take_part, moderate, edit = principal.can(Permission.COMMUNITIES_BROWSE), admin, mine or admin
+        else:
+            member, open_ = place in roles, place not in archived
+            moderate = admin or roles.get(place) in communities.MANAGERS
+            take_part = member and open_
+            edit = open_ and (mine or moderate or (item.kind == ItemKind.PAGE.value and member))
+        found[item.id] = Abilities(take_part and item.hidden_at is None, moderate, edit)
+    return found
+
+
 async def can_edit(db: AsyncSession, principal: Principal, item: Item) -> bool:
-    """Authors edit their own items; a community's moderators edit anything in it (wiki pages: any member)."""
-    community = await community_of(db, item)
-    if community is not None and community.archived_at is not None:
-        return False
-    if item.author_id == principal.person_id:
-        return True
-    if community is None:
-        return principal.can(Permission.COMMUNITIES_ADMINISTER)
-    found = await communities.standing(db, principal, community)
-    return found.can_moderate or (item.kind == ItemKind.PAGE.value and found.is_member)
+    return (await abilities(db, principal, [item]))[item.id].edit
 
 
 # --- text ----------------------------------------------------------------------------------------------------------

@@ -7,10 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from socius.communities import service as communities
 from socius.content import service
 from socius.content.models import Item, ItemKind
-from socius.core.authz import Permission
 from socius.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ValidationFailed
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
@@ -25,16 +23,11 @@ async def social_context(db, principal, item: Item, error: str | None = None) ->
     shown = await service.comments(db, principal, item)
     authors = await people.people_by_ids(db, {c.author_id for c in shown if c.author_id} | (
         {item.author_id} if item.author_id else set()))
-    community = await service.community_of(db, item)
-    found = await communities.standing(db, principal, community) if community else None
-    open_for_me = principal.can(Permission.COMMUNITIES_BROWSE) if community is None else \
-        (found.is_member and community.archived_at is None)
+    may = (await service.abilities(db, principal, [item]))[item.id]
     return {
         "item": item, "comments": shown, "authors": authors,
         "liked": item.id in await service.liked_by_me(db, principal, [item.id]),
-        "can_take_part": open_for_me and item.hidden_at is None,
-        "can_moderate": bool(found and found.can_moderate) or (community is None and principal.is_admin),
-        "can_edit": await service.can_edit(db, principal, item),
+        "can_take_part": may.take_part, "can_moderate": may.moderate, "can_edit": may.edit,
         "social_error": error,
     }
 
