@@ -101,6 +101,8 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.files import web as files_web
     from socius.forum import api as forum_api
     from socius.forum import web as forum_web
+    from socius.ideas import api as ideas_api
+    from socius.ideas import web as ideas_web
     from socius.notifications import api as notifications_api
     from socius.notifications import web as notifications_web
     from socius.people import api as people_api
@@ -111,11 +113,11 @@ def _mount_routers(app: FastAPI) -> None:
     from socius.wiki import web as wiki_web
 
     for module in (accounts_api, people_api, search_api, expertise_api, notifications_api, communities_api,
-                   content_api, forum_api, blog_api, bookmarks_api, wiki_api, files_api, activity_api):
+                   content_api, forum_api, blog_api, bookmarks_api, wiki_api, files_api, activity_api, ideas_api):
         app.include_router(module.router, prefix="/api/v1")
     for module in (accounts_web, people_web, admin_web, directory_web, search_web, expertise_web,
                    notifications_web, content_web, communities_web, forum_web, blog_web, bookmarks_web, wiki_web,
-                   files_web, activity_web):
+                   files_web, activity_web, ideas_web):
         app.include_router(module.router)
     app.include_router(scim.router)
 

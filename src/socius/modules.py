@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 PLUGGED = ("socius.forum.service", "socius.blog.service", "socius.bookmarks.service", "socius.wiki.service",
-           "socius.files.service", "socius.activity.service")
+           "socius.files.service", "socius.activity.service", "socius.ideas.service")
 _loaded = False
 
 

@@ -84,7 +84,9 @@ class GuestInvitation(Base):
     __tablename__ = "guest_invitation"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"), index=True)
+    # What the guest is invited to: a community, or a campaign of the idea portal.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
@@ -94,3 +96,5 @@ class GuestInvitation(Base):
     expires_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     accepted_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint("(community_id IS NULL) <> (campaign_id IS NULL)", name="one_place"),)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +12,7 @@ from socius.core.authz import Permission
 from socius.core.db import one_of
 from socius.core.i18n import N_
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, register
+from socius.search.registry import ContentKind, SearchItem, id_batches, register
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -24,17 +22,6 @@ async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
                      visibility=service.visibility_keys(c), community_id=c.id, author_id=c.created_by,
                      created_at=c.created_at, updated_at=c.updated_at, archived=c.archived_at is not None)
             for c in rows]
-
-
-async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:
-    after = 0
-    while True:
-        ids = list(await db.scalars(select(Community.id).where(Community.id > after).order_by(Community.id)
-                                    .limit(batch)))
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
 
 
 async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, SearchItem]:
@@ -53,5 +40,5 @@ async def keys(db: AsyncSession, principal: Principal) -> set[str]:
     return held
 
 
-COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load, all_ids=all_ids,
-                                 hydrate=hydrate, keys=keys))
+COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load,
+                                 all_ids=id_batches(Community.id), hydrate=hydrate, keys=keys))

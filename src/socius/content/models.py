@@ -1,8 +1,8 @@
 """Items: one table for every kind of content, with likes and reports.
 
-An item belongs to a community (or, for a status update on someone's profile, to none) and is read by whoever
-may read that community. Apps keep what only they need in tables of their own (a wiki page's revisions, a
-file's versions) or in `data`."""
+An item belongs to a community, to a campaign of the idea portal (an idea and its comments), or, for a status
+update on someone's profile, to neither; it is read by whoever may read that place. Apps keep what only they
+need in tables of their own (a wiki page's revisions, a file's versions, an idea's stage and votes) or in `data`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class ItemKind(enum.StrEnum):
     BOOKMARK = "bookmark"  # data.url
     COMMENT = "comment"    # a comment on any item (parent_id)
     REPLY = "reply"        # a reply to a forum topic (parent_id): an answer, when the topic is a question
+    IDEA = "idea"          # an idea in a campaign (`ideas.models.Idea` holds its stage and votes)
 
 
 class Item(Base):
@@ -34,6 +35,8 @@ class Item(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    # An idea, or a comment on one, lives in a campaign instead: readable by whoever may read the campaign.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     # A comment's item; a wiki page's parent page lives in the wiki's own table.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
@@ -56,11 +59,16 @@ class Item(Base):
     deleted_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
-        CheckConstraint("kind IN ('status', 'topic', 'entry', 'page', 'file', 'bookmark', 'comment', 'reply')",
+        CheckConstraint("kind IN ('status', 'topic', 'entry', 'page', 'file', 'bookmark', 'comment', 'reply', 'idea')",
                         name="kind_known"),
         Index("ix_item_community", "community_id", "kind", text("id DESC")),
         Index("ix_item_parent", "parent_id", "id"),
         Index("ix_item_author", "author_id", text("id DESC")),
+        Index("ix_item_campaign", "campaign_id", "kind", text("id DESC"),
+              postgresql_where=text("campaign_id IS NOT NULL")),
+        # "Most discussed": a campaign's ideas by their number of comments.
+        Index("ix_item_idea_discussed", "campaign_id", text("comment_count DESC"), text("id DESC"),
+              postgresql_where=text("kind = 'idea'")),
     )
 
 

@@ -1,14 +1,13 @@
 """Items as search kinds: one kind per item kind (tabs on the search page), all loaded from the item table.
 
-An item's visibility keys are its community's (`communities.service.visibility_keys`); a status update on a
-profile carries "members". Hidden and deleted items are not in the index at all.
+An item's visibility keys are its community's (`communities.service.visibility_keys`) or its campaign's
+(`ideas.access.visibility_keys`); a status update on a profile carries "members". Hidden and deleted items, and
+ideas merged into another, are not in the index at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities import service as communities
@@ -18,8 +17,10 @@ from socius.content.models import Item, ItemKind
 from socius.core.auth import Principal
 from socius.core.db import one_of
 from socius.core.i18n import N_
+from socius.ideas import access as campaign_access
+from socius.ideas.models import Campaign, Idea
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, register
+from socius.search.registry import ContentKind, SearchItem, id_batches, register
 
 # Codes are part of every document key: fixed forever.
 KINDS = {
@@ -31,17 +32,22 @@ KINDS = {
     ItemKind.PAGE: (15, N_("Wiki pages")),
     ItemKind.FILE: (16, N_("Files")),
     ItemKind.BOOKMARK: (17, N_("Bookmarks")),
+    ItemKind.IDEA: (18, N_("Ideas")),
 }
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
-    rows = await db.execute(
+    rows = (await db.execute(
         select(Item, Community).outerjoin(Community, Community.id == Item.community_id)
-        .where(one_of(Item.id, ids), Item.deleted_at.is_(None), Item.hidden_at.is_(None))
-        .execution_options(populate_existing=True))
+        .where(one_of(Item.id, ids), Item.deleted_at.is_(None), Item.hidden_at.is_(None), _not_merged)
+        .execution_options(populate_existing=True))).all()
+    places = await _campaign_keys(db, {item.campaign_id for item, _ in rows if item.campaign_id is not None})
     documents = []
-    for item, community in rows.all():
-        keys = communities.visibility_keys(community) if community else ["members", "admins"]
+    for item, community in rows:
+        if item.campaign_id is not None:
+            keys = places[item.campaign_id]
+        else:
+            keys = communities.visibility_keys(community) if community else ["members", "admins"]
         body = "\n".join(filter(None, [item.body_md, item.data.get("url", ""), item.data.get("filename", "")]))
         documents.append(Document(
             kind=item.kind, id=item.id, title=item.title, body=body, tags=list(item.tags), visibility=keys,
@@ -50,25 +56,22 @@ async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
     return documents
 
 
-def _all_ids(kind: str):
-    async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:
-        after = 0
-        while True:
-            ids = list(await db.scalars(select(Item.id).where(Item.kind == kind, Item.id > after,
-                                                              Item.deleted_at.is_(None), Item.hidden_at.is_(None))
-                                        .order_by(Item.id).limit(batch)))
-            if not ids:
-                return
-            yield ids
-            after = ids[-1]
+# An idea merged into another is found through the one it was merged into.
+_not_merged = ~exists().where(Idea.item_id == Item.id, Idea.merged_into_id.is_not(None))
 
-    return all_ids
+
+async def _campaign_keys(db: AsyncSession, campaign_ids: set[int]) -> dict[int, list[str]]:
+    if not campaign_ids:
+        return {}
+    rows = await db.execute(select(Campaign, Community).outerjoin(Community, Community.id == Campaign.community_id)
+                            .where(one_of(Campaign.id, list(campaign_ids))))
+    return {campaign.id: campaign_access.visibility_keys(campaign, community) for campaign, community in rows.all()}
 
 
 def _count(kind: str):
     async def count(db: AsyncSession) -> int:
         return await db.scalar(select(func.count()).where(Item.kind == kind, Item.deleted_at.is_(None),
-                                                          Item.hidden_at.is_(None))) or 0
+                                                          Item.hidden_at.is_(None), _not_merged)) or 0
 
     return count
 
@@ -91,5 +94,6 @@ async def keys(db: AsyncSession, principal: Principal) -> set[str]:
 
 
 for _kind, (_code, _label) in KINDS.items():
-    register(ContentKind(name=_kind.value, code=_code, label=_label, load=load, all_ids=_all_ids(_kind.value),
+    _indexed = (Item.kind == _kind.value, Item.deleted_at.is_(None), Item.hidden_at.is_(None), _not_merged)
+    register(ContentKind(name=_kind.value, code=_code, label=_label, load=load, all_ids=id_batches(Item.id, *_indexed),
                          hydrate=hydrate, keys=keys, count=_count(_kind.value)))

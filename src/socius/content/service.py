@@ -2,8 +2,10 @@
 creating and editing with conflict detection, comments, likes, #tags and @mentions, reporting and moderation.
 
 Apps call `create_item`/`edit_item` and add what is theirs; they never decide access themselves. An item is
-readable exactly when its community is (`communities.service.readable_clause`), or, for a status update on a
-profile, by every employee. A moderator-hidden item is readable only by that community's moderators.
+readable exactly when its place is: its community (`communities.service.readable_clause`), its campaign
+(`ideas.access.readable_clause`), or, for a status update on a profile, by every employee. A hidden item is
+readable only by the place's moderators (a campaign's managers); one awaiting approval (a guest's idea: hidden,
+by nobody) by its author too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from socius.core.db import one_of, utcnow
 from socius.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from socius.core.i18n import N_
 from socius.expertise import service as tags_service
+from socius.ideas import access as campaigns
 from socius.notifications import service as notifications
 from socius.people.models import Person
 
@@ -49,10 +52,12 @@ COMMENTABLE = {k.value for k in ItemKind} - {ItemKind.COMMENT.value, ItemKind.RE
 
 # --- who may read what -----------------------------------------------------------------------------------------
 
-def _moderates(principal: Principal, community_id: Any) -> ColumnElement[bool]:
-    return exists().where(Membership.community_id == community_id, Membership.person_id == principal.person_id,
-                          Membership.state == MemberState.ACTIVE.value,
-                          Membership.role.in_(communities.MANAGERS))
+def _moderates(principal: Principal, item: Any) -> ColumnElement[bool]:
+    in_community = exists().where(Membership.community_id == item.community_id,
+                                  Membership.person_id == principal.person_id,
+                                  Membership.state == MemberState.ACTIVE.value,
+                                  Membership.role.in_(communities.MANAGERS))
+    return or_(in_community, item.campaign_id.is_not(None) & campaigns.manages_clause(principal, item.campaign_id))
 
 
 def readable_clause(principal: Principal, item: Any = Item) -> ColumnElement[bool]:
@@ -61,9 +66,12 @@ def readable_clause(principal: Principal, item: Any = Item) -> ColumnElement[boo
         return false()
     admin = principal.can(Permission.COMMUNITIES_ADMINISTER)
     in_community = communities.readable_id_clause(principal, item.community_id)
+    in_campaign = item.campaign_id.is_not(None) & campaigns.readable_id_clause(principal, item.campaign_id)
     profile_post = true() if principal.can(Permission.COMMUNITIES_BROWSE) else item.author_id == principal.person_id
-    place = or_(in_community, (item.community_id.is_(None)) & profile_post)
-    shown = true() if admin else or_(item.hidden_at.is_(None), _moderates(principal, item.community_id))
+    place = or_(in_community, in_campaign,
+                item.community_id.is_(None) & item.campaign_id.is_(None) & profile_post)
+    awaiting_me = item.hidden_by.is_(None) & (item.author_id == principal.person_id)
+    shown = true() if admin else or_(item.hidden_at.is_(None), awaiting_me, _moderates(principal, item))
     return item.deleted_at.is_(None) & place & shown
 
 
@@ -93,9 +101,12 @@ class Abilities:
 
 
 async def abilities(db: AsyncSession, principal: Principal, items: list[Item]) -> dict[int, Abilities]:
-    """The rules for every item of a page at once (two queries): members take part in an open community, every
-    employee on profiles; a community's moderators (administrators everywhere) moderate; authors and moderators
-    edit, and any member edits a wiki page; nothing changes in an archived community."""
+    """The rules for every item of a page at once (a few queries): members take part in an open community,
+    every reader in a campaign, every employee on profiles; a community's moderators and a campaign's managers
+    (administrators everywhere) moderate; authors and moderators edit, and any member edits a wiki page;
+    nothing changes in an archived community or campaign."""
+    in_campaigns = await campaigns.standings(db, principal, list({i.campaign_id for i in items if i.campaign_id}))
+    coauthored = await campaigns.coauthored(db, principal, [i.id for i in items if i.kind == ItemKind.IDEA.value])
     places = {i.community_id for i in items if i.community_id is not None}
     roles: dict[int, str] = {}
     archived: set[int] = set()
@@ -111,7 +122,12 @@ async def abilities(db: AsyncSession, principal: Principal, items: list[Item]) -
     for item in items:
         mine = item.author_id is not None and item.author_id == principal.person_id
         place = item.community_id
-        if place is None:
+        if item.campaign_id is not None:
+            campaign = in_campaigns[item.campaign_id]
+            moderate = campaign.can_manage
+            take_part = not campaign.archived
+            edit = not campaign.archived and (mine or item.id in coauthored or moderate)
+        elif place is None:
             take_part, moderate, edit = principal.can(Permission.COMMUNITIES_BROWSE), admin, mine or admin
         else:
             member, open_ = place in roles, place not in archived
@@ -192,39 +208,65 @@ def clean_fields(values: dict[str, Any], *, title_required: bool, partial: bool 
 
 # --- creating, editing, deleting -------------------------------------------------------------------------------------
 
-async def create_item(db: AsyncSession, principal: Principal, *, kind: str, community: Community | None,
-                      values: dict[str, Any], parent: Item | None = None, title_required: bool = True,
-                      data: dict[str, Any] | None = None, verb: str = "post", ip: str = "") -> Item:
-    """A new item by the principal, in a community they contribute to (or on their profile, for a status).
-    Records the activity, tells the people mentioned (only those who may read it) and the parent's author."""
+async def require_taking_part(db: AsyncSession, principal: Principal, community: Community | None,
+                              campaign_id: int | None = None) -> None:
+    """Adding to a place (posting, commenting, liking): a community's members, a campaign's readers, every
+    employee on profiles."""
     if community is not None:
         await communities.require_contributor(db, principal, community)
+    elif campaign_id is not None:
+        await campaigns.require_taking_part(db, principal, campaign_id)
     elif not principal.can(Permission.COMMUNITIES_BROWSE):
         raise PermissionDenied()
+
+
+async def create_item(db: AsyncSession, principal: Principal, *, kind: str, community: Community | None,
+                      values: dict[str, Any], parent: Item | None = None, title_required: bool = True,
+                      data: dict[str, Any] | None = None, verb: str = "post", campaign_id: int | None = None,
+                      hidden: bool = False, ip: str = "") -> Item:
+    """A new item by the principal, in a community they contribute to, a campaign they read (or on their
+    profile, for a status). Records the activity, tells the people mentioned (only those who may read it) and
+    the parent's author. A `hidden` item (a guest's idea awaiting approval) waits for a moderator: nobody is
+    told of it yet."""
+    await require_taking_part(db, principal, community, campaign_id)
     cleaned = clean_fields(values, title_required=title_required)
     text = render_text(cleaned["body"])
     tags = list(dict.fromkeys([*cleaned.get("tags", []), *text.hashtags]))[:MAX_TAGS]
-    item = Item(kind=kind, community_id=community.id if community else None,
+    item = Item(kind=kind, community_id=community.id if community else None, campaign_id=campaign_id,
                 parent_id=parent.id if parent else None, author_id=principal.person_id,
                 title=cleaned.get("title", ""), body_md=text.markdown, body_html=text.html, tags=tags,
-                data=data or {})
+                data=data or {}, hidden_at=utcnow() if hidden else None)
     db.add(item)
     await db.flush()
     if parent is not None:
         await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
-    await record_activity(db, principal.person_id, verb, item, tags)
+    if hidden:
+        await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
+        return item
+    await announce(db, principal, item, verb=verb, parent=parent, community=community, mentions=text.mentions)
+    await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
+    return item
+
+
+async def announce(db: AsyncSession, principal: Principal, item: Item, *, verb: str = "post",
+                   parent: Item | None = None, community: Community | None = None,
+                   mentions: list[int] | None = None) -> None:
+    """What a new item sets off: its activity in the stream, the community's followers, the people mentioned,
+    the parent's author. Run when it is created, or when a moderator approves a hidden one (`principal` is the
+    author then too)."""
+    if mentions is None:
+        mentions = list(render_text(item.body_md).mentions)
+    await record_activity(db, principal.person_id, verb, item, list(item.tags))
     if parent is None and community is not None:
         from socius.activity import service as activity  # the stream builds on this module
 
         await activity.community_post(db, principal, item, community)
-    await _notify_mentions(db, principal, item, text.mentions)
+    await _notify_mentions(db, principal, item, mentions)
     if parent is not None and parent.author_id not in (None, principal.person_id) \
-            and parent.author_id not in text.mentions:
+            and parent.author_id not in mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
                                    url=item_url(item, parent), community_id=item.community_id,
                                    title=parent.title or excerpt(parent))
-    await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
-    return item
 
 
 async def edit_item(db: AsyncSession, principal: Principal, item: Item, values: dict[str, Any], *,
@@ -344,7 +386,8 @@ async def comment(db: AsyncSession, principal: Principal, item_id: Any, body: An
     kind = ItemKind.REPLY.value if parent.kind == ItemKind.TOPIC.value else ItemKind.COMMENT.value
     community = await community_of(db, parent)
     return await create_item(db, principal, kind=kind, community=community, values={"body": body},
-                             parent=parent, title_required=False, verb="comment", ip=ip)
+                             parent=parent, title_required=False, verb="comment", campaign_id=parent.campaign_id,
+                             ip=ip)
 
 
 async def comments(db: AsyncSession, principal: Principal, item: Item, *, limit: int = 200) -> list[Item]:
@@ -354,9 +397,7 @@ async def comments(db: AsyncSession, principal: Principal, item: Item, *, limit:
 
 async def set_like(db: AsyncSession, principal: Principal, item_id: Any, liked: bool) -> Item:
     item = await get_item(db, principal, item_id)
-    community = await community_of(db, item)
-    if community is not None:
-        await communities.require_contributor(db, principal, community)
+    await require_taking_part(db, principal, await community_of(db, item), item.campaign_id)
     if liked:
         result = await db.execute(pg_insert(ItemLike).values(item_id=item.id, person_id=principal.person_id)
                                   .on_conflict_do_nothing())
@@ -403,12 +444,8 @@ async def set_hidden(db: AsyncSession, principal: Principal, item_id: Any, hidde
                      ip: str = "") -> Item:
     """A moderator hides an item (nobody else sees or finds it) or restores it; open reports on it close."""
     item = await get_item(db, principal, item_id)
-    community = await community_of(db, item)
-    if community is None:
-        if not principal.can(Permission.COMMUNITIES_ADMINISTER):
-            raise PermissionDenied()
-    else:
-        await communities.require_moderator(db, principal, community)
+    if not (await abilities(db, principal, [item]))[item.id].moderate:
+        raise PermissionDenied()
     if (item.hidden_at is not None) != hidden:
         item.hidden_at = utcnow() if hidden else None
         item.hidden_by = principal.person_id if hidden else None
@@ -437,7 +474,7 @@ async def moderation_queue(db: AsyncSession, principal: Principal, community_id:
     if community_id is not None:
         statement = statement.where(Item.community_id == community_id)
     if not principal.can(Permission.COMMUNITIES_ADMINISTER):
-        statement = statement.where(_moderates(principal, Item.community_id))
+        statement = statement.where(_moderates(principal, Item))
     rows = await db.execute(statement)
     return [QueueEntry(item, count, list(reasons)[:5]) for item, count, reasons in rows.all()]
 

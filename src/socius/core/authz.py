@@ -20,13 +20,16 @@ class Permission(enum.StrEnum):
     COMMUNITIES_BROWSE = "communities:community:browse"  # read public and moderated communities, follow people
     COMMUNITIES_CREATE = "communities:community:create"
     COMMUNITIES_ADMINISTER = "communities:community:administer"  # every community, restricted ones included
+    CAMPAIGNS_CREATE = "ideas:campaign:create"
+    CAMPAIGNS_ADMINISTER = "ideas:campaign:administer"  # every campaign, private ones included
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.GUEST: frozenset({Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN}),
     Role.MEMBER: frozenset(
         {Permission.DIRECTORY_READ, Permission.PROFILE_EDIT_OWN, Permission.TOKEN_MANAGE_OWN,
-         Permission.EXPERTISE_READ, Permission.COMMUNITIES_BROWSE, Permission.COMMUNITIES_CREATE}
+         Permission.EXPERTISE_READ, Permission.COMMUNITIES_BROWSE, Permission.COMMUNITIES_CREATE,
+         Permission.CAMPAIGNS_CREATE}
     ),
     Role.ADMINISTRATOR: frozenset(Permission),
 }

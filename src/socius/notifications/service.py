@@ -120,6 +120,9 @@ def render_message(kind: str, actor: str | None, data: dict[str, Any]) -> str:
     if spec is None:
         return gettext(N_("Something happened that concerns you"))
     values = _Blanks({k: v for k, v in data.items() if isinstance(k, str)})
+    for key, msgid in data.items():  # "stage_msgid": a msgid, shown as "stage" in the reader's language
+        if isinstance(key, str) and key.endswith("_msgid") and isinstance(msgid, str):
+            values[key.removesuffix("_msgid")] = gettext(msgid)
     values["actor"] = actor or gettext(N_("Someone"))
     return gettext(spec.message).format_map(values)
 

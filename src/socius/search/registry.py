@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal
@@ -49,9 +50,25 @@ class ContentKind:
     count: Callable[[AsyncSession], Awaitable[int]] | None = None
 
 
+def id_batches(column: Any, *where: Any) -> Callable[[AsyncSession, int], AsyncIterator[list[int]]]:
+    """An `all_ids` for a kind whose ids are `column` (rows matching `where`), read in id order."""
+
+    async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:
+        after = 0
+        while True:
+            ids = list(await db.scalars(select(column).where(column > after, *where).order_by(column).limit(batch)))
+            if not ids:
+                return
+            yield ids
+            after = ids[-1]
+
+    return all_ids
+
+
 KINDS: dict[str, ContentKind] = {}
 # Modules whose kinds search loads; later modules (communities, ideas) add theirs here.
-KIND_MODULES = ("socius.search.people", "socius.communities.search", "socius.content.search")
+KIND_MODULES = ("socius.search.people", "socius.communities.search", "socius.content.search",
+                "socius.ideas.search")
 
 
 def register(kind: ContentKind) -> ContentKind:

@@ -1,0 +1,49 @@
+"""Campaigns as a search kind, and the visibility keys campaign membership gives a principal.
+
+Ideas and their comments are items: `content.search` indexes them with their campaign's keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from socius.communities.models import Community
+from socius.core.auth import Principal
+from socius.core.authz import Permission
+from socius.core.db import one_of
+from socius.core.i18n import N_
+from socius.ideas import access
+from socius.ideas.models import Campaign, CampaignMember
+from socius.search.backend import Document
+from socius.search.registry import ContentKind, SearchItem, id_batches, register
+
+
+async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
+    rows = await db.execute(select(Campaign, Community).outerjoin(Community, Community.id == Campaign.community_id)
+                            .where(one_of(Campaign.id, ids)).execution_options(populate_existing=True))
+    return [Document(kind="campaign", id=c.id, title=c.title, body=c.brief_md, tags=list(c.tags),
+                     visibility=access.visibility_keys(c, community), community_id=c.community_id,
+                     author_id=c.created_by, created_at=c.created_at, updated_at=c.updated_at,
+                     archived=c.archived_at is not None)
+            for c, community in rows.all()]
+
+
+async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dict[int, SearchItem]:
+    rows = await db.scalars(select(Campaign).where(one_of(Campaign.id, ids), access.readable_clause(principal)))
+    return {c.id: SearchItem(kind="campaign", id=c.id, title=c.title, url=f"/campaigns/{c.id}", text=c.brief_md,
+                             subtitle=", ".join(c.tags), updated_at=c.updated_at,
+                             extra={"audience": c.audience, "ideas": c.idea_count})
+            for c in rows}
+
+
+async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+    """Each campaign the principal is a member of (owner, manager, invited participant)."""
+    held = {f"g:{cid}" for cid in await db.scalars(select(CampaignMember.campaign_id)
+                                                    .where(CampaignMember.person_id == principal.person_id))}
+    if principal.can(Permission.CAMPAIGNS_ADMINISTER):
+        held.add("admins")
+    return held
+
+
+CAMPAIGN = register(ContentKind(name="campaign", code=3, label=N_("Campaigns"), load=load,
+                                all_ids=id_batches(Campaign.id), hydrate=hydrate, keys=keys))
