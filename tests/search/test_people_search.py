@@ -224,4 +224,5 @@ async def test_search_queries_do_not_grow_with_the_page(api, database, member, m
         assert len((await client.get("/api/v1/search", params={"q": "analyst", "per_page": 2})).json()["items"]) == 2
     with counting(database) as large:
         assert len((await client.get("/api/v1/search", params={"q": "analyst", "per_page": 20})).json()["items"]) == 20
-    assert len(large) == len(small) <= 5, large
+    # savepoint, token, the keys from community and campaign memberships, hydration, release
+    assert len(large) == len(small) <= 6, large
