@@ -22,11 +22,19 @@ class Sink:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     sessions: int = 0
-    refuse: set[str] = field(default_factory=set)  # addresses answered "550"
+    refuse: set[str] = field(default_factory=set)  # addresses answered "550" at RCPT
+    defer: set[str] = field(default_factory=set)  # addresses whose message is answered "451" at its end
+    # aiosmtpd reads pipelined commands in order but does not say so; production servers do (and the client then
+    # pipelines). Off: the client goes command by command.
+    pipelining: bool = True
+    servers: list = field(default_factory=list)  # the server side of each session
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
+        self.servers.append(server)
         session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, options):
@@ -36,9 +44,17 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.defer & set(envelope.rcpt_tos):
+            return "451 try again later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
+
+    def hang_up(self) -> None:
+        """Close every session from the server's side (as a server does after its idle timeout)."""
+        for server in self.servers:
+            if server.transport is not None:
+                server.loop.call_soon_threadsafe(server.transport.close)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m, rcpts in zip(self.messages, self.recipients, strict=True) if address in rcpts]
