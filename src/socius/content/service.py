@@ -213,11 +213,12 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     if parent is not None:
         await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
     await record_activity(db, principal.person_id, verb, item, tags)
+    mentioned = await _notify_mentions(db, principal, item, text.mentions)
     if parent is None and community is not None:
         from socius.activity import service as activity  # the stream builds on this module
 
-        await activity.community_post(db, principal, item, community)
-    await _notify_mentions(db, principal, item, text.mentions)
+        # Someone told they were mentioned is not told again that the post is new.
+        await activity.community_post(db, principal, item, community, told=mentioned)
     if parent is not None and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in text.mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
@@ -306,22 +307,25 @@ def item_url(item: Item, parent: Item | None = None) -> str:
     return f"/items/{item.id}"
 
 
-async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, person_ids: list[int]) -> None:
+async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, person_ids: list[int]) -> list[int]:
     """Tell the people mentioned — only those who may read the item, so a mention never leaks a restricted
-    community (a mention of an outsider stays plain text to them: no notification)."""
+    community (a mention of an outsider stays plain text to them: no notification). Returns who was told."""
     from socius.core.auth import Principal as Reader
     from socius.people.models import Role
 
+    told: list[int] = []
     if not person_ids:
-        return
+        return told
     rows = await db.execute(select(Person.id, Person.role).where(one_of(Person.id, person_ids),
                                                                  Person.deactivated_at.is_(None)))
     for person_id, role in rows.all():
         reader = Reader(person_id=person_id, role=Role(role))
-        if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))):
-            await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
-                                       url=item_url(item), community_id=item.community_id,
-                                       title=item.title or excerpt(item))
+        if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))) \
+                and await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
+                                               url=item_url(item), community_id=item.community_id,
+                                               title=item.title or excerpt(item)):
+            told.append(person_id)
+    return told
 
 
 async def record_activity(db: AsyncSession, actor_id: int | None, verb: str, item: Item,
