@@ -50,6 +50,9 @@ class Item(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    # Its newest activity: when it or its newest comment or reply not deleted was posted (kept by
+    # content.service on each comment and delete), so lists "by latest activity" read an index, not every reply.
+    last_activity_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     # Hidden by a moderator: only moderators see it (marked), nobody finds it; restoring brings it back.
     hidden_at: Mapped[dt.datetime | None]
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
@@ -59,6 +62,7 @@ class Item(Base):
         CheckConstraint("kind IN ('status', 'topic', 'entry', 'page', 'file', 'bookmark', 'comment', 'reply')",
                         name="kind_known"),
         Index("ix_item_community", "community_id", "kind", text("id DESC")),
+        Index("ix_item_community_activity", "community_id", "kind", text("last_activity_at DESC"), text("id DESC")),
         Index("ix_item_parent", "parent_id", "id"),
         Index("ix_item_author", "author_id", text("id DESC")),
     )

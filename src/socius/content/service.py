@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, exists, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from socius.activity.models import Activity, ActivityTag
@@ -42,6 +43,7 @@ MAX_REASON = 1000
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\((\d{1,18})\)")
 # A #tag runs to the next space or punctuation; "#1" alone is a number, not a tag.
 HASHTAG = re.compile(r"(?<![\w&/#])#([^\s#<>\[\]()，,、;；:：.。!！?？'\"“”]{1,50})")
+_Child = aliased(Item, name="child")  # a comment or reply, beside its parent in one statement
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
 _MARKUP = re.compile(r"(^|\s)#{1,6}\s|[*_`>~]+|^\s*[-+]\s", re.MULTILINE)
 COMMENTABLE = {k.value for k in ItemKind} - {ItemKind.COMMENT.value, ItemKind.REPLY.value}
@@ -211,7 +213,8 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     db.add(item)
     await db.flush()
     if parent is not None:
-        await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
+        await db.execute(update(Item).where(Item.id == parent.id).values(
+            comment_count=Item.comment_count + 1, last_activity_at=func.greatest(Item.last_activity_at, func.now())))
     await record_activity(db, principal.person_id, verb, item, tags)
     mentioned = await _notify_mentions(db, principal, item, text.mentions)
     if parent is None and community is not None:
@@ -268,8 +271,13 @@ async def delete_item(db: AsyncSession, principal: Principal, item: Item, *, ip:
         raise PermissionDenied()
     item.deleted_at = utcnow()
     if item.parent_id is not None:
+        # The parent's latest activity is again its newest other live comment, or itself.
+        newest = (select(func.max(_Child.created_at))
+                  .where(_Child.parent_id == Item.id, _Child.id != item.id, _Child.deleted_at.is_(None))
+                  .correlate(Item).scalar_subquery())
         await db.execute(update(Item).where(Item.id == item.parent_id)
-                         .values(comment_count=func.greatest(Item.comment_count - 1, 0)))
+                         .values(comment_count=func.greatest(Item.comment_count - 1, 0),
+                                 last_activity_at=func.coalesce(newest, Item.created_at)))
     await audit.record(db, principal, f"{item.kind}.delete", "item", item.id, ip=ip)
 
 
