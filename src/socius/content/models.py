@@ -65,6 +65,8 @@ class Item(Base):
         Index("ix_item_community_activity", "community_id", "kind", text("last_activity_at DESC"), text("id DESC")),
         Index("ix_item_parent", "parent_id", "id"),
         Index("ix_item_author", "author_id", text("id DESC")),
+        # For the foreign key: deleting items (a community's, by cascade) finds the questions that accepted them.
+        Index("ix_item_accepted", "accepted_id", postgresql_where=text("accepted_id IS NOT NULL")),
     )
 
 
