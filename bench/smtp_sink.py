@@ -30,6 +30,16 @@ class Stats:
         self.bytes = 0
         self.recipients: list[bytes] = []
 
+    def accept(self, data: bytes, recipients: list[bytes]) -> bool:
+        """Check and count one message; False when it fails a check (answer 554)."""
+        if not _check(data, recipients):
+            self.invalid += 1
+            return False
+        self.messages += 1
+        self.bytes += len(data)
+        self.recipients.extend(recipients)
+        return True
+
 
 def _check(data: bytes, recipients: list[bytes]) -> bool:
     """Is this a whole message for these recipients (headers, the recipient named in To:, the MIME end)?"""
@@ -115,26 +125,26 @@ class Session(asyncio.Protocol):
 
     def _message(self, data: bytes) -> bytes:
         recipients, self.sender, self.recipients = self.recipients, None, []
-        if not _check(data, recipients):
-            self.stats.invalid += 1
-            return b"554 Malformed message\r\n"
-        self.stats.messages += 1
-        self.stats.bytes += len(data)
-        self.stats.recipients.extend(recipients)
-        return b"250 Message accepted\r\n"
+        return b"250 Message accepted\r\n" if self.stats.accept(data, recipients) else b"554 Malformed message\r\n"
 
 
 async def serve(port: int) -> Stats:
     stats = Stats()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: Session(stats), "127.0.0.1", port, backlog=256)
+    await _until_stopped()
+    server.close()
+    return stats
+
+
+async def _until_stopped() -> None:
+    """Say "ready", then wait for SIGTERM or SIGINT."""
     stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     print("ready", flush=True)
     await stop.wait()
-    server.close()
-    return stats
 
 
 async def serve_aiosmtpd(port: int) -> Stats:
@@ -150,23 +160,12 @@ async def serve_aiosmtpd(port: int) -> Stats:
             return responses
 
         async def handle_DATA(self, server, session, envelope):
-            recipients = [r.encode() for r in envelope.rcpt_tos]
-            if not _check(envelope.original_content, recipients):
-                stats.invalid += 1
-                return "554 Malformed message"
-            stats.messages += 1
-            stats.bytes += len(envelope.original_content)
-            stats.recipients.extend(recipients)
-            return "250 Message accepted"
+            accepted = stats.accept(envelope.original_content, [r.encode() for r in envelope.rcpt_tos])
+            return "250 Message accepted" if accepted else "554 Malformed message"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    print("ready", flush=True)
-    await stop.wait()
+    await _until_stopped()
     controller.stop()
     return stats
 

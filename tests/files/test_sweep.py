@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import os
 import time
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -46,19 +45,9 @@ def put(data_dir: Path, data: bytes) -> Path:
     return blob(data_dir, data)
 
 
-def on(db):
-    """`sweep_store`'s transaction factory on the test's own session (rolled back at the end)."""
-
-    @asynccontextmanager
-    async def transaction():
-        yield db
-        await db.flush()
-
-    return transaction
-
-
 async def test_bytes_no_live_file_names_are_swept_and_shared_or_recent_bytes_stay(files_app, bearer, db, member,
-                                                                                   team, tmp_path):
+                                                                                   team, tmp_path,
+                                                                                   in_test_transaction):
     community, _owner = team
     settings = files_app.state.settings
     api = await bearer(files_app, member)
@@ -81,7 +70,7 @@ async def test_bytes_no_live_file_names_are_swept_and_shared_or_recent_bytes_sta
     for path in (blob(tmp_path, shared), blob(tmp_path, alone), rolled_back, temp / "upload-cut-off"):
         age(path)
 
-    swept = await service.sweep_store(on(db), settings)
+    swept = await service.sweep_store(in_test_transaction, settings)
 
     assert (swept.blobs, swept.temporary) == (2, 1)
     assert swept.bytes == len(alone) + len(b"rolled back\n")
@@ -93,23 +82,24 @@ async def test_bytes_no_live_file_names_are_swept_and_shared_or_recent_bytes_sta
     assert entry.actor_id is None
 
     # Nothing more to do; then the last file with the shared bytes goes, and so do they.
-    assert (await service.sweep_store(on(db), settings)).blobs == 0
+    assert (await service.sweep_store(in_test_transaction, settings)).blobs == 0
     assert (await api.delete(f"/api/v1/files/{keeps_it}")).status_code == 204
-    assert (await service.sweep_store(on(db), settings)).blobs == 1
+    assert (await service.sweep_store(in_test_transaction, settings)).blobs == 1
     assert not blob(tmp_path, shared).exists()
     await api.aclose()
 
 
-async def test_the_bytes_of_a_deleted_community_are_swept(files_app, bearer, db, member, team, tmp_path):
+async def test_the_bytes_of_a_deleted_community_are_swept(files_app, bearer, db, member, team, tmp_path,
+                                                          in_test_transaction):
     community, _owner = team
     api = await bearer(files_app, member)
     made = await api.post(f"/api/v1/communities/{community.id}/files", files={"file": ("a.txt", b"team notes\n")})
     assert made.status_code == 201, made.text
     age(blob(tmp_path, b"team notes\n"))
-    assert (await service.sweep_store(on(db), files_app.state.settings)).blobs == 0  # still live
+    assert (await service.sweep_store(in_test_transaction, files_app.state.settings)).blobs == 0  # still live
 
     await db.execute(text("DELETE FROM community WHERE id = :id"), {"id": community.id})  # rows cascade
-    assert (await service.sweep_store(on(db), files_app.state.settings)).blobs == 1
+    assert (await service.sweep_store(in_test_transaction, files_app.state.settings)).blobs == 1
     assert stored(tmp_path) == []
     await api.aclose()
 

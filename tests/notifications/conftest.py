@@ -1,11 +1,10 @@
 """Notification fixtures: a real SMTP server (aiosmtpd) on 127.0.0.1 collecting what is sent, settings pointing at
-it, and the jobs a test's transaction deferred."""
+it, and the jobs a test's transaction deferred (`in_test_transaction` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import email
 import socket
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -91,18 +90,6 @@ def mail_settings(settings, smtp_sink):
 @pytest.fixture
 def sink(smtp_sink) -> Sink:
     return smtp_sink[0]
-
-
-@pytest.fixture
-def in_test_transaction(db):
-    """`run_digest`'s transaction factory, on the test's own session (rolled back at the end)."""
-
-    @asynccontextmanager
-    async def transaction():
-        yield db
-        await db.flush()
-
-    return transaction
 
 
 async def deferred(db, task: str) -> list[dict]:

@@ -231,7 +231,7 @@ async def test_one_message_to_many_is_rendered_per_language_and_addressed_to_eac
     await service.notify_many(db, audience, "mentioned", actor_id=actor.id, url="/posts/7", title="計畫")
     assert await send_deferred(db, mail_settings) == 6
     by_address = {rcpts[0]: m for m, rcpts in zip(sink.messages, sink.recipients, strict=True)}
-    for n, person in enumerate(people):
+    for n in range(len(people)):
         mail = by_address[f"p{n}@example.com"]
         assert mail["To"] == f"Person {n} <p{n}@example.com>"
         assert mail["Subject"] == ("王大明 mentioned you in “計畫”", "王大明 在“計畫”中提及您")[n % 2]
