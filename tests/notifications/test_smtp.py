@@ -48,6 +48,19 @@ async def test_many_messages_over_one_connection_and_a_refused_recipient_does_no
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "command by command"])
+async def test_an_address_that_cannot_be_written_into_a_command_is_refused_and_the_rest_go(smtp_sink, pipelining):
+    sink, port = smtp_sink
+    sink.pipelining = pipelining
+    connection = _connection(port)
+    results: list = []
+    await connection.send(_messages("a@example.com", "x@example.com>\r\nRCPT TO:<spy@example.com",
+                                    "陳@example.com", "b@example.com"), results)
+    await connection.quit()
+    assert [r.code if r else None for r in results] == [None, 553, 553, None]
+    assert sink.recipients == [["a@example.com"], ["b@example.com"]]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "command by command"])
 async def test_a_temporary_refusal_stops_the_run_and_says_what_was_delivered_before_it(smtp_sink, pipelining):
     sink, port = smtp_sink
     sink.pipelining = pipelining

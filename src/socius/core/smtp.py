@@ -68,10 +68,15 @@ def _content(data: bytes) -> bytes:
     return data.replace(b"\r\n.", b"\r\n..") + b".\r\n"
 
 
-def _envelope(message: Message) -> bytes:
+def _bad_address(message: Message) -> SMTPError | None:
+    """A sender or recipient that cannot be written into a command (refused here, as a server would: for good)."""
     for address in (message.sender, message.recipient):
-        if any(c in address for c in "\r\n<>"):
-            raise SMTPError(501, f"not an address: {address!r}")
+        if not address.isascii() or any(c in address for c in "\r\n<> "):
+            return SMTPError(553, f"not an address this client can send to: {address!r}")
+    return None
+
+
+def _envelope(message: Message) -> bytes:
     return (f"MAIL FROM:<{message.sender}>\r\nRCPT TO:<{message.recipient}>\r\nDATA\r\n").encode()
 
 
@@ -178,8 +183,19 @@ class Connection:
     async def send(self, messages: Sequence[Message], results: list[SMTPError | None]) -> None:
         """Send `messages` in order, appending to `results` for each one the server took (None) or refused for
         good (the error). Raises what stopped the rest: a temporary refusal, a lost connection, a timeout."""
-        if not messages:
-            return
+        run: list[Message] = []
+        for message in [*messages, None]:
+            refused = _bad_address(message) if message is not None else None
+            if message is not None and refused is None:
+                run.append(message)
+                continue
+            if run:
+                await self._send_run(run, results)
+                run = []
+            if refused is not None:
+                results.append(refused)
+
+    async def _send_run(self, messages: Sequence[Message], results: list[SMTPError | None]) -> None:
         if self.writer is None:
             await self.connect()
         try:
