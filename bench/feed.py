@@ -5,7 +5,7 @@ person following 200 people, communities and tags, posting a status update, and 
     uv run python bench/feed.py --people 20000 --communities 500 --activities 100000 --data-dir var/bench-feed-small
 
 Everything runs on this machine: a private PostgreSQL in the data directory, `socius serve --no-worker` and the
-baseline app (bench/feed_baseline_app.py: bare FastAPI + psycopg running the same SQL as Socius's home feed —
+baseline app (bench/baseline_app.py: bare FastAPI + psycopg running the same SQL as Socius's home feed —
 token, sources, the feed statement, the three hydration queries) as uvicorn subprocesses, and the asyncio client.
 1. people through `demo.seed.seed_people` (as bench/run.py); communities, memberships, items with their
    activities and tags, and follows with COPY (triggers and row checks off for the load, then checked in SQL);
@@ -310,7 +310,7 @@ def main() -> int:
     servers = [
         _start(console, "socius", [sys.executable, "-m", "socius", "serve", "--host", "127.0.0.1",
                                    "--port", str(socius_port), "--no-worker"], env, data_dir),
-        _start(console, "baseline", [sys.executable, "-m", "uvicorn", "feed_baseline_app:app", "--app-dir",
+        _start(console, "baseline", [sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir",
                                      str(BENCH), "--host", "127.0.0.1", "--port", str(baseline_port),
                                      "--no-access-log", "--log-level", "warning"], env, data_dir),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -69,6 +70,19 @@ async def db(database: Database) -> AsyncIterator[AsyncSession]:
             yield session
         if outer.is_active:
             await outer.rollback()
+
+
+@pytest.fixture
+def in_test_transaction(db):
+    """A transaction factory for code that runs its own transactions (`run_digest`, `sweep_store`), on the
+    test's session: each "transaction" flushes, and everything is rolled back with the test."""
+
+    @asynccontextmanager
+    async def transaction():
+        yield db
+        await db.flush()
+
+    return transaction
 
 
 @pytest.fixture

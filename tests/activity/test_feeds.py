@@ -210,6 +210,31 @@ async def test_a_community_post_tells_its_followers_who_may_read_it_by_a_job(db,
     assert job["url"] == f"/communities/{place.id}/forum/{topic.id}" and job["data"]["title"] == "Hello all"
 
 
+async def _run_fanout(db) -> None:
+    for job in await deferred(db, "notify_fanout"):
+        await notifications.fan_out_audience(db, job["audience"], job["params"], job["kind"],
+                                             actor_id=job["actor_id"], url=job["url"],
+                                             community_id=job["community_id"], data=job["data"])
+
+
+async def test_a_follower_mentioned_in_a_community_post_is_told_once_of_the_mention(db, make_person, community,
+                                                                                      post):
+    owner, mentioned, fan, quiet = [await make_person(n) for n in ("Owner", "Mei", "Fan", "Quiet")]
+    place = await community(owner, "Open")
+    for someone in (mentioned, fan, quiet):
+        await service.follow(db, someone.principal, "community", place.id)
+    # Quiet wants no word of mentions at all, but does follow the community.
+    await notifications.set_preferences(db, quiet.principal, {"mentioned": notifications.Choice(False, "none")})
+    await post(owner, f"@[Mei]({mentioned.id}) and @[Quiet]({quiet.id}), please review", community=place,
+               kind="topic", title="Review")
+    await _run_fanout(db)
+    rows = (await db.execute(text("SELECT person_id, kind FROM notification ORDER BY person_id, kind"))).all()
+    assert sorted(rows) == sorted([(mentioned.id, "mentioned"), (fan.id, "community_post"),
+                                   (quiet.id, "community_post")])
+    assert [n.message for n in await notifications.latest(db, mentioned.principal)] == [
+        "Owner mentioned you in “Review”"]
+
+
 async def test_a_page_is_filled_past_many_entries_the_reader_may_not_see(db, make_person, community, post):
     """The fast path reads a few newest ids per source, then checks them: when they are all unreadable, it reads
     on below them until the page is full."""

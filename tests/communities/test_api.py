@@ -239,3 +239,24 @@ async def test_cookie_requests_without_a_csrf_token_are_refused(client, login, m
                                  headers={"X-CSRF-Token": token})
     assert response.status_code == 201
     assert await csrf_from(client, "/communities/new")
+
+
+async def test_the_catalogs_tag_filter_folds_scripts_case_and_spacing(api, make_person, community):
+    owner = await make_person("Owner")
+    mainland = await community(owner, "开发者之家", tags=["软件", "Machine  Learning"])
+    taiwan = await community(owner, "開發者社群", tags=["軟體"])
+    await community(owner, "Other", tags=["硬體"])
+    client = await api(owner)
+
+    async def tagged(tag: str) -> list[str]:
+        return names((await client.get("/api/v1/communities", params={"tag": tag})).json())
+
+    for spelling in ("軟體", "软件", "#軟體"):
+        assert sorted(await tagged(spelling)) == sorted([mainland.name, taiwan.name])
+    assert await tagged("machine learning") == await tagged("MACHINE   LEARNING") == [mainland.name]
+    listed = (await client.get("/api/v1/communities", params={"tag": "软件"})).json()
+    assert {tuple(c["tags"]) for c in listed["items"]} == {("软件", "Machine Learning"), ("軟體",)}  # as typed
+
+    # A change of tags changes what finds it.
+    assert (await client.patch(f"/api/v1/communities/{taiwan.id}", json={"tags": ["雲端"]})).status_code == 200
+    assert await tagged("軟體") == [mainland.name] and await tagged("云端") == [taiwan.name]

@@ -7,7 +7,6 @@ import io
 import struct
 import zipfile
 import zlib
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from socius.communities import service as communities
 from socius.content import service as content
 from socius.content.models import Item
 from socius.files.models import FileVersion
+from tests.files.conftest import stored
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -41,27 +41,6 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
         for name, data in entries.items():
             archive.writestr(name, data)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def files_app(app, settings, tmp_path):
-    """The app storing files in a directory of this test's own, with small limits."""
-    app.state.settings = settings.model_copy(update={"data_dir": tmp_path, "file_max_bytes": 64 * 1024,
-                                                     "community_file_quota_bytes": 200 * 1024})
-    return app
-
-
-@pytest.fixture
-async def team(db, make_person, community, member):
-    owner = await make_person("Owner Ou", username="owner")
-    made = await community(owner, "設計組", access="restricted", members=[member])
-    return made, owner
-
-
-def stored(tmp_path: Path) -> list[Path]:
-    """Every file under the store, temporary ones included."""
-    base = tmp_path / "files"
-    return sorted(p for p in base.rglob("*") if p.is_file()) if base.exists() else []
 
 
 async def _counts(db) -> tuple[int, int]:

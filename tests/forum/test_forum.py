@@ -72,9 +72,10 @@ async def test_topics_are_listed_by_newest_activity_and_paged(db, make_person, c
     for n in range(21):
         await forum.create_topic(db, owner.principal, town.id, {"title": f"Note {n:02d}", "body": "x",
                                                                 "tags": ["notes"] if n % 2 else []})
-    # One transaction has one now(): the topics are dated back, the question furthest.
+    # One transaction has one now(): the topics are dated back (their activity too), the question furthest.
+    back = dt.timedelta(days=2) + dt.timedelta(days=1) * (Item.id == old.id).cast(Integer)
     await db.execute(update(Item).where(Item.community_id == town.id).values(
-        created_at=Item.created_at - dt.timedelta(days=2) - dt.timedelta(days=1) * (Item.id == old.id).cast(Integer)))
+        created_at=Item.created_at - back, last_activity_at=Item.last_activity_at - back))
     await forum.reply(db, owner.principal, old.id, "Fresh reply")
     await db.flush()
     client = await api(owner)
@@ -89,6 +90,31 @@ async def test_topics_are_listed_by_newest_activity_and_paged(db, make_person, c
     assert page.text.count('class="panel"') == 20 and "page=2" in page.text
     page2 = await (await browser(owner)).get(f"/communities/{town.id}/forum?page=2")
     assert page2.text.count('class="panel"') == 2 and 'rel="prev"' in page2.text
+
+
+async def test_a_deleted_reply_no_longer_counts_as_the_topics_latest_activity(db, make_person, community):
+    owner, member = await make_person("Owner"), await make_person("Member")
+    town = await community(owner, "Town", members=[member])
+    older = await forum.create_topic(db, owner.principal, town.id, {"title": "Older", "body": "x"})
+    newer = await forum.create_topic(db, owner.principal, town.id, {"title": "Newer", "body": "x"})
+    for topic, days in ((older, 2), (newer, 1)):  # dated back (one transaction has one now())
+        back = dt.timedelta(days=days)
+        await db.execute(update(Item).where(Item.id == topic.id).values(
+            created_at=Item.created_at - back, last_activity_at=Item.last_activity_at - back))
+
+    async def order() -> list[str]:
+        return [t.title for t in (await forum.topics(db, owner.principal, town.id)).items]
+
+    assert await order() == ["Newer", "Older"]
+    first = await forum.reply(db, member.principal, older.id, "First")
+    second = await forum.reply(db, member.principal, older.id, "Second")
+    assert await order() == ["Older", "Newer"]
+    await content.delete_item(db, member.principal, second)
+    assert await order() == ["Older", "Newer"]  # the first reply is still there, and recent
+    await content.delete_item(db, member.principal, first)
+    assert await order() == ["Newer", "Older"]
+    await db.refresh(older)
+    assert older.last_activity_at == older.created_at and older.comment_count == 0
 
 
 async def test_who_may_do_what_in_a_public_community(db, make_person, community, admin, guest, browser, api):

@@ -1,11 +1,10 @@
 """Notification fixtures: a real SMTP server (aiosmtpd) on 127.0.0.1 collecting what is sent, settings pointing at
-it, and the jobs a test's transaction deferred."""
+it, and the jobs a test's transaction deferred (`in_test_transaction` is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import email
 import socket
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -22,11 +21,19 @@ class Sink:
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     sessions: int = 0
-    refuse: set[str] = field(default_factory=set)  # addresses answered "550"
+    refuse: set[str] = field(default_factory=set)  # addresses answered "550" at RCPT
+    defer: set[str] = field(default_factory=set)  # addresses whose message is answered "451" at its end
+    # aiosmtpd reads pipelined commands in order but does not say so; production servers do (and the client then
+    # pipelines). Off: the client goes command by command.
+    pipelining: bool = True
+    servers: list = field(default_factory=list)  # the server side of each session
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions += 1
+        self.servers.append(server)
         session.host_name = hostname
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, options):
@@ -36,9 +43,17 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.defer & set(envelope.rcpt_tos):
+            return "451 try again later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted"
+
+    def hang_up(self) -> None:
+        """Close every session from the server's side (as a server does after its idle timeout)."""
+        for server in self.servers:
+            if server.transport is not None:
+                server.loop.call_soon_threadsafe(server.transport.close)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m, rcpts in zip(self.messages, self.recipients, strict=True) if address in rcpts]
@@ -75,18 +90,6 @@ def mail_settings(settings, smtp_sink):
 @pytest.fixture
 def sink(smtp_sink) -> Sink:
     return smtp_sink[0]
-
-
-@pytest.fixture
-def in_test_transaction(db):
-    """`run_digest`'s transaction factory, on the test's own session (rolled back at the end)."""
-
-    @asynccontextmanager
-    async def transaction():
-        yield db
-        await db.flush()
-
-    return transaction
 
 
 async def deferred(db, task: str) -> list[dict]:

@@ -209,3 +209,31 @@ async def test_text_from_users_cannot_add_headers(db, make_person, mail_settings
     assert mail["Bcc"] is None
     assert sink.recipients == [["reader@example.com"]]
     assert mail["Subject"] == "Someone mentioned you in “Hi Bcc: spy@example.com fake body”"
+
+
+async def test_long_names_and_titles_in_any_script_arrive_whole(db, make_person, mail_settings, sink):
+    long_title = "第三季度跨部門產品規劃會議紀要與後續行動項目🚀" * 3  # several encoded words, a 4-byte character
+    reader = await make_person("歐陽・陳美玲 Meiling (Taipei office, 研發中心)", email="meiling@example.com")
+    await service.notify(db, reader.id, "mentioned", actor_id=None, url="/p/1", title=long_title)
+    assert await send_deferred(db, mail_settings) == 1
+    [mail] = sink.messages
+    assert mail["Subject"] == f"某人 在「{long_title}」中提及您"
+    assert mail["To"].addresses[0].display_name == "歐陽・陳美玲 Meiling (Taipei office, 研發中心)"
+    assert mail["To"].addresses[0].addr_spec == "meiling@example.com"
+
+
+async def test_one_message_to_many_is_rendered_per_language_and_addressed_to_each(db, make_person, mail_settings,
+                                                                                   sink):
+    actor = await make_person("王大明")
+    people = [await make_person(f"Person {n}", locale=("en", "zh_Hans")[n % 2], email=f"p{n}@example.com")
+              for n in range(6)]
+    audience = select(Person.id).where(Person.id.in_([p.id for p in people]))
+    await service.notify_many(db, audience, "mentioned", actor_id=actor.id, url="/posts/7", title="計畫")
+    assert await send_deferred(db, mail_settings) == 6
+    by_address = {rcpts[0]: m for m, rcpts in zip(sink.messages, sink.recipients, strict=True)}
+    for n in range(len(people)):
+        mail = by_address[f"p{n}@example.com"]
+        assert mail["To"] == f"Person {n} <p{n}@example.com>"
+        assert mail["Subject"] == ("王大明 mentioned you in “計畫”", "王大明 在“計畫”中提及您")[n % 2]
+        assert "https://socius.example.com/posts/7" in body(mail)
+    assert len({m["Message-ID"] for m in sink.messages}) == 6

@@ -204,20 +204,27 @@ def _community_id(value: Any) -> int:
 
 # --- community posts reach the community's followers (a job) ---------------------------------------------------
 
-def _community_followers(community_id: int) -> Select[Any]:
-    return select(Follow.person_id).where(Follow.target_kind == "community", Follow.target == str(community_id),
-                                          communities.person_reads_clause(community_id, Follow.person_id))
+def _community_followers(community_id: int, told: list[int] | None = None) -> Select[Any]:
+    query = select(Follow.person_id).where(Follow.target_kind == "community", Follow.target == str(community_id),
+                                           communities.person_reads_clause(community_id, Follow.person_id))
+    if told:
+        query = query.where(Follow.person_id.not_in([int(i) for i in told]))
+    return query
 
 
 notifications.register_audience("community_followers", _community_followers)
 
 
-async def community_post(db: AsyncSession, principal: Principal, item: Item, community: Community) -> None:
+async def community_post(db: AsyncSession, principal: Principal, item: Item, community: Community, *,
+                         told: list[int] | None = None) -> None:
     """Called by `content.service.create_item` for every new top-level item in a community: its followers (who
-    may read it, not the author) get `community_post`, fanned out by a job so a large community does not slow
-    the post down."""
+    may read it, not the author, nor those `told` already about it — mentioned in it) get `community_post`,
+    fanned out by a job so a large community does not slow the post down."""
+    params: dict[str, Any] = {"community_id": community.id}
+    if told:
+        params["told"] = sorted(told)
     await notifications.notify_later(db, "community_followers", "community_post",
-                                     params={"community_id": community.id}, actor_id=principal.person_id,
+                                     params=params, actor_id=principal.person_id,
                                      url=content.item_url(item), community_id=community.id,
                                      community=community.name, title=item.title or content.excerpt(item))
 

@@ -45,6 +45,8 @@ class Community(Base):
     access: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("community.id", ondelete="RESTRICT"), index=True)
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
+    # The tags folded as everywhere else (expertise.service.tag_key): a filter by 軟體 finds a community tagged 软件.
+    tag_keys: Mapped[list[str]] = mapped_column(ARRAY(String(200)), server_default=text("'{}'"))
     member_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -55,7 +57,7 @@ class Community(Base):
     __table_args__ = (
         CheckConstraint("access IN ('public', 'moderated', 'restricted')", name="access_known"),
         Index("ix_community_name_key", "name_key"),
-        Index("ix_community_tags", "tags", postgresql_using="gin"),
+        Index("ix_community_tag_keys", "tag_keys", postgresql_using="gin"),
     )
 
 

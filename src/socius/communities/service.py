@@ -201,6 +201,7 @@ def clean(values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
             except ValidationFailed as error:
                 errors.extend(error.errors)
             cleaned["tags"] = list(labels.values())
+            cleaned["tag_keys"] = list(labels)
     if "parent_id" in values and values["parent_id"] not in (None, ""):
         parent = values["parent_id"]
         if isinstance(parent, str) and parent.isdigit():
@@ -239,7 +240,7 @@ async def create(db: AsyncSession, principal: Principal, values: dict[str, Any],
         name=cleaned["name"], name_key=textkit.normalise_term(cleaned["name"]),
         description_md=cleaned["description"], description_html=markdown.render(cleaned["description"]),
         access=cleaned["access"], parent_id=cleaned.get("parent_id"), tags=cleaned.get("tags", []),
-        created_by=principal.person_id, member_count=1,
+        tag_keys=cleaned.get("tag_keys", []), created_by=principal.person_id, member_count=1,
     )
     db.add(community)
     await db.flush()
@@ -271,7 +272,7 @@ async def change(db: AsyncSession, principal: Principal, community_id: int, valu
         community.description_md = cleaned["description"]
         community.description_html = markdown.render(cleaned["description"])
     if "tags" in cleaned:
-        community.tags = cleaned["tags"]
+        community.tags, community.tag_keys = cleaned["tags"], cleaned["tag_keys"]
     access_changed = access != community.access
     if access_changed and access == Access.RESTRICTED.value:
         # Closing a community closes its subcommunities too.
@@ -518,7 +519,8 @@ class CatalogQuery:
 
 
 async def catalog(db: AsyncSession, principal: Principal, query: CatalogQuery) -> list[Community]:
-    """Communities the principal may read, most members first; a query matches the folded name, a tag exactly."""
+    """Communities the principal may read, most members first; a query matches the folded name, a tag the folded
+    tags (軟體 finds 软件, "Machine  Learning" finds "machine learning")."""
     statement = select(Community).where(readable_clause(principal))
     if query.mine:
         statement = statement.where(member_clause(principal, Community.id))
@@ -529,7 +531,8 @@ async def catalog(db: AsyncSession, principal: Principal, query: CatalogQuery) -
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Community.name_key.like(f"%{escaped}%"))
     if query.tag.strip():
-        statement = statement.where(Community.tags.contains([query.tag.strip()]))  # @>: the GIN index
+        key = tags_service.tag_key(query.tag.strip().lstrip("#"))
+        statement = statement.where(Community.tag_keys.contains([key]))  # @>: the GIN index
     statement = statement.order_by(Community.member_count.desc(), Community.id).limit(
         check_limit(query.limit)).offset(max(0, query.offset))
     return list(await db.scalars(statement))

@@ -53,15 +53,20 @@ class Item(Base):
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    # Its newest activity: when it or its newest comment or reply not deleted was posted (kept by
+    # content.service on each comment and delete), so lists "by latest activity" read an index, not every reply.
+    last_activity_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
     # Hidden by a moderator: only moderators see it (marked), nobody finds it; restoring brings it back.
     hidden_at: Mapped[dt.datetime | None]
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     deleted_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
-        CheckConstraint("kind IN ('status', 'topic', 'entry', 'page', 'file', 'bookmark', 'comment', 'reply', 'idea')",
-                        name="kind_known"),
+        CheckConstraint(
+            "kind IN ('status', 'topic', 'entry', 'page', 'file', 'bookmark', 'comment', 'reply', 'idea')",
+            name="kind_known"),
         Index("ix_item_community", "community_id", "kind", text("id DESC")),
+        Index("ix_item_community_activity", "community_id", "kind", text("last_activity_at DESC"), text("id DESC")),
         Index("ix_item_parent", "parent_id", "id"),
         Index("ix_item_author", "author_id", text("id DESC")),
         Index("ix_item_campaign", "campaign_id", "kind", text("id DESC"),
@@ -69,6 +74,8 @@ class Item(Base):
         # "Most discussed": a campaign's ideas by their number of comments.
         Index("ix_item_idea_discussed", "campaign_id", text("comment_count DESC"), text("id DESC"),
               postgresql_where=text("kind = 'idea'")),
+        # For the foreign key: deleting items (a community's, by cascade) finds the questions that accepted them.
+        Index("ix_item_accepted", "accepted_id", postgresql_where=text("accepted_id IS NOT NULL")),
     )
 
 

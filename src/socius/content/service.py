@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, exists, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
 from socius.activity.models import Activity, ActivityTag
@@ -45,6 +46,7 @@ MAX_REASON = 1000
 MENTION = re.compile(r"@\[([^\]\n]{1,200})\]\((\d{1,18})\)")
 # A #tag runs to the next space or punctuation; "#1" alone is a number, not a tag.
 HASHTAG = re.compile(r"(?<![\w&/#])#([^\s#<>\[\]()，,、;；:：.。!！?？'\"“”]{1,50})")
+_Child = aliased(Item, name="child")  # a comment or reply, beside its parent in one statement
 _LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)")
 _MARKUP = re.compile(r"(^|\s)#{1,6}\s|[*_`>~]+|^\s*[-+]\s", re.MULTILINE)
 COMMENTABLE = {k.value for k in ItemKind} - {ItemKind.COMMENT.value, ItemKind.REPLY.value}
@@ -239,7 +241,8 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
     db.add(item)
     await db.flush()
     if parent is not None:
-        await db.execute(update(Item).where(Item.id == parent.id).values(comment_count=Item.comment_count + 1))
+        await db.execute(update(Item).where(Item.id == parent.id).values(
+            comment_count=Item.comment_count + 1, last_activity_at=func.greatest(Item.last_activity_at, func.now())))
     if hidden:
         await audit.record(db, principal, f"{kind}.create", "item", item.id, new={"title": item.title}, ip=ip)
         return item
@@ -251,17 +254,18 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
 async def announce(db: AsyncSession, principal: Principal, item: Item, *, verb: str = "post",
                    parent: Item | None = None, community: Community | None = None,
                    mentions: list[int] | None = None) -> None:
-    """What a new item sets off: its activity in the stream, the community's followers, the people mentioned,
+    """What a new item sets off: its activity in the stream, the people mentioned, the community's followers,
     the parent's author. Run when it is created, or when a moderator approves a hidden one (`principal` is the
     author then too)."""
     if mentions is None:
         mentions = list(render_text(item.body_md).mentions)
     await record_activity(db, principal.person_id, verb, item, list(item.tags))
+    mentioned = await _notify_mentions(db, principal, item, mentions)
     if parent is None and community is not None:
         from socius.activity import service as activity  # the stream builds on this module
 
-        await activity.community_post(db, principal, item, community)
-    await _notify_mentions(db, principal, item, mentions)
+        # Someone told they were mentioned is not told again that the post is new.
+        await activity.community_post(db, principal, item, community, told=mentioned)
     if parent is not None and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
@@ -309,8 +313,13 @@ async def delete_item(db: AsyncSession, principal: Principal, item: Item, *, ip:
         raise PermissionDenied()
     item.deleted_at = utcnow()
     if item.parent_id is not None:
+        # The parent's latest activity is again its newest other live comment, or itself.
+        newest = (select(func.max(_Child.created_at))
+                  .where(_Child.parent_id == Item.id, _Child.id != item.id, _Child.deleted_at.is_(None))
+                  .correlate(Item).scalar_subquery())
         await db.execute(update(Item).where(Item.id == item.parent_id)
-                         .values(comment_count=func.greatest(Item.comment_count - 1, 0)))
+                         .values(comment_count=func.greatest(Item.comment_count - 1, 0),
+                                 last_activity_at=func.coalesce(newest, Item.created_at)))
     await audit.record(db, principal, f"{item.kind}.delete", "item", item.id, ip=ip)
 
 
@@ -348,22 +357,25 @@ def item_url(item: Item, parent: Item | None = None) -> str:
     return f"/items/{item.id}"
 
 
-async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, person_ids: list[int]) -> None:
+async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, person_ids: list[int]) -> list[int]:
     """Tell the people mentioned — only those who may read the item, so a mention never leaks a restricted
-    community (a mention of an outsider stays plain text to them: no notification)."""
+    community (a mention of an outsider stays plain text to them: no notification). Returns who was told."""
     from socius.core.auth import Principal as Reader
     from socius.people.models import Role
 
+    told: list[int] = []
     if not person_ids:
-        return
+        return told
     rows = await db.execute(select(Person.id, Person.role).where(one_of(Person.id, person_ids),
                                                                  Person.deactivated_at.is_(None)))
     for person_id, role in rows.all():
         reader = Reader(person_id=person_id, role=Role(role))
-        if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))):
-            await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
-                                       url=item_url(item), community_id=item.community_id,
-                                       title=item.title or excerpt(item))
+        if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))) \
+                and await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
+                                               url=item_url(item), community_id=item.community_id,
+                                               title=item.title or excerpt(item)):
+            told.append(person_id)
+    return told
 
 
 async def record_activity(db: AsyncSession, actor_id: int | None, verb: str, item: Item,

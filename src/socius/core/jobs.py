@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 TASK_MODULES = ("socius.accounts.tasks", "socius.directory.tasks", "socius.notifications.tasks",
-                "socius.communities.tasks")
+                "socius.communities.tasks", "socius.files.tasks")
 
 _DEFER_SQL = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock,"

@@ -5,32 +5,52 @@ description; `data.filename` is indexed for search). Each upload is a `file_vers
 over quota, empty, a name with separators or control characters, content disguised under another name, HTML or
 script, a zip bomb — is a `ValidationFailed` naming `file`, and nothing is stored: the checks run on the
 temporary file before it is moved into the store and before a row is written.
+
+Bytes no live version names — the file or its community deleted, an upload rolled back after its bytes were
+stored, an upload cut off before it finished — are removed by `sweep_store` (the hourly `files_sweep` job).
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from socius.admin import service as audit
 from socius.communities import service as communities
 from socius.communities.models import Community
 from socius.config import Settings
 from socius.content import service as content
 from socius.content.models import Item, ItemKind
 from socius.core.auth import Principal
+from socius.core.db import one_of
 from socius.core.errors import NotFound, PermissionDenied, ValidationFailed
 from socius.core.i18n import N_
 from socius.files import inspect, storage
 from socius.files.models import FileVersion
 from socius.files.upload import Received, too_big
 
+log = structlog.get_logger(__name__)
+
 KIND = ItemKind.FILE.value
 MAX_LISTED = 1000
 QUOTA_LOCK = 0x46494C45  # "FILE": with the community id, one advisory lock per community's quota
+# One advisory lock on the store: an upload holds it shared from putting its bytes in the store until its
+# transaction ends, the sweep exclusively while it decides and deletes. So the sweep never sees bytes whose
+# version row is not committed yet (an upload of bytes already stored, which the sweep would take for garbage).
+STORE_LOCK = 0x53544F52  # "STOR"
+# Bytes and temporary files younger than this are never swept (defence in depth beside the lock: an upload's
+# temporary file, a process that stored bytes but has not taken the lock yet).
+SWEEP_GRACE_SECONDS = 3600.0
+SWEEP_BATCH = 1000
 
 content.ITEM_URLS[KIND] = lambda item: f"/communities/{item.community_id}/files/{item.id}"
 
@@ -144,6 +164,7 @@ def _data(name: str, received: Received, found: inspect.Inspected, number: int) 
 
 async def _store(db: AsyncSession, principal: Principal, item: Item, number: int, name: str, received: Received,
                  found: inspect.Inspected, settings: Settings) -> FileVersion:
+    await db.execute(select(func.pg_advisory_xact_lock_shared(STORE_LOCK)))  # held until the version commits
     key = storage.keep(settings.data_dir, received.path, received.sha256)
     received.path = None  # the store has it now
     version = FileVersion(item_id=item.id, number=number, filename=name, content_type=found.content_type,
@@ -189,3 +210,46 @@ async def delete_file(db: AsyncSession, principal: Principal, item_id: Any, *, i
     against the quota."""
     item = await get_file(db, principal, item_id)
     await content.delete_item(db, principal, item, ip=ip)
+
+
+# --- sweeping the store -----------------------------------------------------------------------------------------
+
+@dataclass
+class Swept:
+    blobs: int = 0
+    bytes: int = 0
+    temporary: int = 0
+
+
+async def sweep_store(transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]], settings: Settings, *,
+                      grace_seconds: float = SWEEP_GRACE_SECONDS) -> Swept:
+    """Delete the stored bytes that no version of a live file names (files deleted, their community deleted,
+    uploads rolled back) and temporary files of uploads that never finished, when older than `grace_seconds`.
+    In batches, each decided and deleted under the store's lock in a transaction of its own, with an audit entry."""
+    older_than = time.time() - grace_seconds
+    candidates = await asyncio.to_thread(lambda: list(storage.stored(settings.data_dir, older_than=older_than)))
+    swept = Swept()
+    for start in range(0, len(candidates), SWEEP_BATCH):
+        batch = candidates[start:start + SWEEP_BATCH]
+        async with transaction() as db:
+            await db.execute(select(func.pg_advisory_xact_lock(STORE_LOCK)))
+            live = set(await db.scalars(
+                select(FileVersion.sha256).distinct().join(Item, Item.id == FileVersion.item_id)
+                .where(one_of(FileVersion.sha256, [b.sha256 for b in batch]), Item.deleted_at.is_(None))))
+            unreferenced = [b for b in batch if b.sha256 not in live]
+            removed = await asyncio.to_thread(_remove_all, unreferenced, older_than)
+            if removed:
+                await audit.record(db, None, "files.sweep", "file_store", "blobs",
+                                   new={"removed": [b.sha256 for b in removed],
+                                        "bytes": sum(b.size for b in removed)})
+        swept.blobs += len(removed)
+        swept.bytes += sum(b.size for b in removed)
+    swept.temporary = await asyncio.to_thread(storage.remove_stale_temporary, settings.data_dir,
+                                              older_than=older_than)
+    log.info("files_swept", blobs=swept.blobs, bytes=swept.bytes, temporary=swept.temporary,
+             candidates=len(candidates))
+    return swept
+
+
+def _remove_all(blobs: list[storage.Stored], older_than: float) -> list[storage.Stored]:
+    return [b for b in blobs if storage.remove(b, older_than=older_than)]

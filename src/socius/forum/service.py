@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,11 +35,6 @@ notifications.register_kind("answer_accepted", N_("{actor} accepted your answer 
                             label=N_("My answers are accepted"))
 content.ITEM_URLS[TOPIC] = lambda item: f"/communities/{item.community_id}/forum/{item.id}"
 
-_Reply = aliased(Item, name="forum_reply")
-# A topic's last activity: its newest reply, else the topic itself.
-LAST_ACTIVITY = func.coalesce(
-    select(func.max(_Reply.created_at)).where(_Reply.parent_id == Item.id, _Reply.deleted_at.is_(None))
-    .correlate(Item).scalar_subquery(), Item.created_at)
 IS_QUESTION = Item.data["question"].as_boolean().is_(True)
 
 
@@ -61,7 +56,8 @@ def _question_flag(value: Any) -> bool:
 
 async def topics(db: AsyncSession, principal: Principal, community_id: Any, *, show: Any = "all", tag: Any = "",
                  limit: Any = apps.PAGE_SIZE, offset: Any = 0) -> apps.Listing:
-    """Topics with the newest activity first; `show` = questions, or unanswered (questions with no accepted
+    """Topics with the newest activity first (`item.last_activity_at`: the topic or its newest reply, read in
+    the order of an index); `show` = questions, or unanswered (questions with no accepted
     answer yet)."""
     if show not in SHOW:
         raise ValidationFailed.one("show", N_("must be one of: {choices}"), choices=", ".join(SHOW))
@@ -71,14 +67,7 @@ async def topics(db: AsyncSession, principal: Principal, community_id: Any, *, s
     if show == "unanswered":
         where.append(Item.accepted_id.is_(None))
     return await apps.list_kind(db, principal, community_id, TOPIC, tag=tag, where=where,
-                                order=[LAST_ACTIVITY.desc()], limit=limit, offset=offset)
-
-
-async def last_activity(db: AsyncSession, topic_ids: list[int]) -> dict[int, Any]:
-    if not topic_ids:
-        return {}
-    rows = await db.execute(select(Item.id, LAST_ACTIVITY).where(one_of(Item.id, topic_ids)))
-    return {topic_id: when for topic_id, when in rows.all()}
+                                order=[Item.last_activity_at.desc()], limit=limit, offset=offset)
 
 
 async def create_topic(db: AsyncSession, principal: Principal, community_id: Any, values: dict[str, Any], *,

@@ -24,8 +24,7 @@ async def topics(request: Request, db: Session, principal: Caller, community_id:
     listing = await service.topics(db, principal, community_id, show=show, tag=params.get("tag", ""),
                                    offset=(number - 1) * apps.PAGE_SIZE)
     return await pages.list_page(request, db, principal, "forum/list.html", listing, number, show=show,
-                                 tag=params.get("tag", ""),
-                                 activity=await service.last_activity(db, [t.id for t in listing.items]))
+                                 tag=params.get("tag", ""))
 
 
 @router.get("/communities/{community_id}/forum/new")

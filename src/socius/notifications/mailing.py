@@ -1,8 +1,9 @@
 """Notification e-mail: choosing what to send, composing it in the recipient's language, sending it over SMTP.
 
 Called by the jobs in `tasks.py`. Immediate e-mails carry one notification each; digests one message per person
-with every unread, not yet mailed notification of the kinds they get in that digest. Sending happens in worker
-threads (`smtplib`), each connection reused for many messages; a notification is marked `emailed_at` in the
+with every unread, not yet mailed notification of the kinds they get in that digest. Messages that say the same
+thing in the same language are rendered and encoded once (`content`), then addressed to each recipient. Sending
+is pipelined over connections reused for many messages (`core.smtp`); a notification is marked `emailed_at` in the
 transaction that selected it (rows locked, `SKIP LOCKED`), so a retried or concurrent job never sends it twice.
 Each check — still unread, person active with an address, e-mail mode, the community visibility filter — is
 made at send time.
@@ -15,14 +16,13 @@ import base64
 import datetime as dt
 import html
 import itertools
+import json
 import secrets
-import smtplib
-import ssl
+import time
 from collections.abc import Callable, Iterable
-from contextlib import AbstractAsyncContextManager, suppress
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from email.header import Header
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 import structlog
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from socius.config import Settings
+from socius.core import smtp
 from socius.core.db import one_of, utcnow
 from socius.core.i18n import HTML_LANG, N_, current_locale, gettext, ngettext, using_locale
 from socius.notifications.models import EmailMode, Notification, NotificationPreference
@@ -74,19 +75,58 @@ class Line:
     url: str
 
 
-@dataclass
-class Mail:
-    """A message ready for SMTP: envelope addresses and the encoded bytes."""
+# A message ready for SMTP: envelope addresses and the encoded bytes.
+Mail = smtp.Message
+
+
+@dataclass(frozen=True)
+class Content:
+    """What every recipient of one message in one language shares: the headers other than To, Date and
+    Message-ID, and the MIME body, encoded once (an immediate e-mail to a community is the same text for everyone
+    reading the same language)."""
 
     sender: str
-    recipient: str
-    data: bytes
+    domain: str
+    headers: bytes
+    body: bytes
+
+    def to(self, name: str, address: str) -> Mail:
+        """The message for one recipient."""
+        head = (f"To: {_address(name, address)}\r\nDate: {formatdate(usegmt=True)}\r\n"
+                f"Message-ID: <{time.time_ns()}.{secrets.token_hex(6)}@{self.domain}>\r\n")
+        return Mail(self.sender, address, head.encode("ascii") + self.headers + self.body)
+
+
+# An encoded word holds at most 75 characters: "=?utf-8?b?" + base64 of 45 bytes (60) + "?=".
+_WORD_BYTES = 45
 
 
 def _header(value: str) -> str:
-    """A header value on one line (user text never adds headers), RFC 2047-encoded when not ASCII."""
+    """A header value on one line (user text never adds headers), RFC 2047-encoded when not ASCII: whole
+    characters per encoded word, the words folded onto continuation lines."""
     value = " ".join(value.split())
-    return value if value.isascii() else Header(value, "utf-8").encode()
+    if value.isascii():
+        return value
+    words, chunk = [], b""
+    for char in value:
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > _WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
+
+
+def _address(name: str, address: str) -> str:
+    """`Name <address>`; a name that is not ASCII in one encoded word (readers such as Python's `email` put a
+    space between the words of a display name split in several)."""
+    name = " ".join(name.split())
+    if not name:
+        return address
+    if name.isascii():
+        return formataddr((name, address))
+    return f"=?utf-8?b?{base64.b64encode(name.encode()).decode('ascii')}?= <{address}>"
 
 
 def _part(content_type: str, text: str) -> str:
@@ -95,12 +135,12 @@ def _part(content_type: str, text: str) -> str:
             f"{encoded}")
 
 
-def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[Line], more: int = 0,
-            intro: str = "", footer: bool = True) -> Mail:
+def content(settings: Settings, subject: str, lines: list[Line], more: int = 0, intro: str = "",
+            footer: bool = True) -> Content:
     """A plain text and HTML message in the current language, with the link to the preferences page (not with
-    `footer=False`: a message that is no notification, such as a guest's invitation).
+    `footer=False`: a message that is no notification, such as a guest's invitation); `Content.to` addresses it.
 
-    Written out directly rather than with `email.message.Mail`, which costs about 4 ms of CPU a message
+    Written out directly rather than with `email.message.EmailMessage`, which costs about 4 ms of CPU a message
     (a 20,000-person digest would spend over a minute composing); tests parse what arrives with the `email`
     package."""
     preferences = absolute(settings, PREFERENCES_PATH)
@@ -128,103 +168,74 @@ def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[L
     page = (f'<!doctype html><html lang="{HTML_LANG[current_locale()]}"><head><meta charset="utf-8"></head><body>'
             + "".join(parts) + "</body></html>")
 
-    name, address = to
     sender = parseaddr(settings.smtp_from)[1]
+    # The boundary cannot occur in base64 parts ("_" is not in its alphabet).
     boundary = f"=_socius_{secrets.token_hex(12)}"
     headers = [
-        f"From: {_header(settings.smtp_from)}",
-        f"To: {formataddr((' '.join(name.split()), address), charset='utf-8')}",
+        f"From: {_address(*parseaddr(settings.smtp_from))}",
         f"Subject: {_header(subject)}",
-        f"Date: {formatdate(usegmt=True)}",
-        f"Message-ID: {make_msgid(domain=sender.rpartition('@')[2] or 'socius')}",
         *([f"List-Unsubscribe: <{preferences}>"] if footer else []),
         "Auto-Submitted: auto-generated",
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
-    data = ("\r\n".join(headers) + "\r\n\r\n"
-            + f"--{boundary}\r\n{_part('text/plain', chr(10).join(text))}"
+    body = (f"--{boundary}\r\n{_part('text/plain', chr(10).join(text))}"
             + f"--{boundary}\r\n{_part('text/html', page)}"
             + f"--{boundary}--\r\n")
-    return Mail(sender, address, data.encode("ascii"))
+    return Content(sender, sender.rpartition("@")[2] or "socius",
+                   ("\r\n".join(headers) + "\r\n\r\n").encode("ascii"), body.encode("ascii"))
+
+
+def compose(settings: Settings, to: tuple[str, str], subject: str, lines: list[Line], more: int = 0,
+            intro: str = "", footer: bool = True) -> Mail:
+    """One message to one person (`content(…).to(name, address)`)."""
+    return content(settings, subject, lines, more, intro, footer).to(*to)
 
 
 # --- sending ---------------------------------------------------------------------------------------------------
 
 
-class _Connection:
-    """One SMTP connection, used from one thread at a time, opened on first use and again if the server hangs
-    up between messages."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.smtp: smtplib.SMTP | None = None
-
-    def _open(self) -> smtplib.SMTP:
-        s = self.settings
-        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
-        if s.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if s.smtp_username:
-            smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
-        return smtp
-
-    def send(self, mail: Mail) -> None:
-        if self.smtp is None:
-            self.smtp = self._open()
-        try:
-            self.smtp.sendmail(mail.sender, [mail.recipient], mail.data)
-        except smtplib.SMTPServerDisconnected:
-            self.smtp = self._open()
-            self.smtp.sendmail(mail.sender, [mail.recipient], mail.data)
-
-    def close(self) -> None:
-        if self.smtp is not None:
-            with suppress(smtplib.SMTPException, OSError):
-                self.smtp.quit()
-            self.smtp = None
-
-
 class Sender:
-    """Up to `settings.smtp_connections` SMTP connections, kept open across batches."""
+    """Up to `connections` SMTP connections (`settings.smtp_connections` by default), kept open across batches;
+    each sends its share of a batch pipelined (`core.smtp`)."""
 
     def __init__(self, settings: Settings, connections: int | None = None) -> None:
-        self.connections = [_Connection(settings) for _ in range(connections or settings.smtp_connections)]
+        s = settings
+        self.connections = [smtp.Connection(s.smtp_host, s.smtp_port, starttls=s.smtp_starttls,
+                                            username=s.smtp_username, password=s.smtp_password.get_secret_value(),
+                                            timeout=s.smtp_timeout_seconds)
+                            for _ in range(connections or s.smtp_connections)]
 
     @staticmethod
-    def _send_slice(connection: _Connection,
-                    items: list[tuple[Any, Mail]]) -> tuple[list[Any], Exception | None]:
-        sent = []
-        for key, message in items:
-            try:
-                connection.send(message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
-                if isinstance(error, smtplib.SMTPDataError) and error.smtp_code < 500:
-                    connection.close()
-                    return sent, error
+    async def _send_slice(connection: smtp.Connection,
+                          items: list[tuple[Any, Mail]]) -> tuple[list[Any], Exception | None]:
+        results: list[smtp.SMTPError | None] = []
+        error = None
+        try:
+            await connection.send([mail for _, mail in items], results)
+        except (smtp.SMTPError, OSError, TimeoutError, asyncio.IncompleteReadError) as stopped:
+            error = stopped
+        for (key, _), refused in zip(items, results, strict=False):
+            if refused is not None:
                 # The server will never take this message: do not retry it forever.
-                log.warning("notification_email_refused", key=key)
-            except (smtplib.SMTPException, OSError) as error:
-                connection.close()
-                return sent, error
-            sent.append(key)
-        return sent, None
+                log.warning("notification_email_refused", key=key, reply=str(refused))
+        return [key for (key, _), _ in zip(items, results, strict=False)], error
 
     async def send(self, items: list[tuple[Any, Mail]]) -> tuple[list[Any], Exception | None]:
-        """Send (key, message) pairs; returns the keys handled and the first error (what follows it on that
-        connection is not sent)."""
+        """Send (key, message) pairs; returns the keys handled (sent, or refused for good) and the first error
+        (what follows it on that connection is not sent)."""
         if not items:
             return [], None
         n = min(len(self.connections), len(items))
         slices = [items[i::n] for i in range(n)]
-        results = await asyncio.gather(*(asyncio.to_thread(self._send_slice, connection, part)
+        results = await asyncio.gather(*(self._send_slice(connection, part)
                                          for connection, part in zip(self.connections, slices, strict=False)))
         sent = [key for keys, _ in results for key in keys]
         errors = [error for _, error in results if error is not None]
         return sent, errors[0] if errors else None
 
     async def close(self) -> None:
-        await asyncio.gather(*(asyncio.to_thread(c.close) for c in self.connections))
+        await asyncio.gather(*(c.quit() for c in self.connections))
 
 
 # --- choosing --------------------------------------------------------------------------------------------------
@@ -262,11 +273,16 @@ async def send_immediate(db: AsyncSession, settings: Settings, ids: list[int],
     many and the error that stopped the rest, if any (the caller commits, then raises it so the job retries)."""
     rows = (await db.execute(_rows(EmailMode.IMMEDIATE, one_of(Notification.id, ids)))).all()
     items = []
+    # A fan-out's notifications say the same thing to everyone: render and encode once per language.
+    shared: dict[tuple[Any, ...], Content] = {}
     for row in rows:
-        with using_locale(row.locale or settings.default_locale):
-            message = render_message(row.kind, row.actor, row.data)
-            items.append((row.id, compose(settings, (row.display_name, row.email), message,
-                                          [Line(message, row.url)])))
+        locale = row.locale or settings.default_locale
+        key = (locale, row.kind, row.actor, row.url, json.dumps(row.data, sort_keys=True))
+        if (mail := shared.get(key)) is None:
+            with using_locale(locale):
+                message = render_message(row.kind, row.actor, row.data)
+                mail = shared[key] = content(settings, message, [Line(message, row.url)])
+        items.append((row.id, mail.to(row.display_name, row.email)))
     own = sender is None
     sender = sender or Sender(settings, 1)
     try:
