@@ -117,3 +117,19 @@ async def test_merge_is_set_based_with_many_votes(db, make_person, campaign, ide
     merged = await db.get(Idea, a.item.id, populate_existing=True)
     assert merged.up_count == 30
     assert await db.scalar(select(func.count()).select_from(Vote).where(Vote.idea_id == b.item.id)) == 10
+
+
+async def test_the_api_merges_undoes_and_names_the_field(db, make_person, campaign, idea, api):
+    owner = await make_person("Owner")
+    author = await make_person("Author")
+    made = await campaign(owner)
+    a, b = await idea(author, made, "甲"), await idea(author, made, "乙")
+    client = await api(owner)
+    refused = await client.post(f"/api/v1/ideas/{b.item.id}/merge", json={"into": b.item.id})
+    assert refused.status_code == 422 and "into" in refused.text
+    done = await client.post(f"/api/v1/ideas/{b.item.id}/merge", json={"into": a.item.id})
+    assert done.status_code == 201, done.text
+    undone = await client.post(f"/api/v1/idea-merges/{done.json()['id']}/undo")
+    assert undone.status_code == 200 and undone.json()["undone_at"]
+    again = await client.post(f"/api/v1/idea-merges/{done.json()['id']}/undo")
+    assert again.status_code == 409
