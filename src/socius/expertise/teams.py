@@ -115,9 +115,10 @@ async def propose(db: AsyncSession, principal: Principal, backend: SearchBackend
     open_skills = [s for s in request.skills if any(s in c for c in coverage.values())]
     limit = request.size or len(request.skills)
     while open_skills and len(chosen) < limit:
+        wanted = set(open_skills)
         best = max((p for p in coverage if p not in taken),
-                   key=lambda p: (sum(coverage[p].get(s, 0) for s in open_skills), by_id[p].score), default=None)
-        if best is None or not any(coverage[best].get(s) for s in open_skills):
+                   key=lambda p: (_gain(coverage[p], wanted), by_id[p].score), default=None)
+        if best is None or not _gain(coverage[best], wanted):
             break
         won = [s for s in open_skills if coverage[best].get(s)]
         chosen.append((best, won))
@@ -125,8 +126,8 @@ async def propose(db: AsyncSession, principal: Principal, backend: SearchBackend
         open_skills = [s for s in open_skills if s not in won]
     alternates = {}
     for person_id, won in chosen:
-        others = sorted((p for p in coverage if p not in taken and any(coverage[p].get(s) for s in won)),
-                        key=lambda p: (-sum(coverage[p].get(s, 0) for s in won), -by_id[p].score))
+        gains = {p: _gain(coverage[p], set(won)) for p in coverage if p not in taken}
+        others = sorted((p for p, gain in gains.items() if gain), key=lambda p: (-gains[p], -by_id[p].score))
         alternates[person_id] = others[:ALTERNATES]
     # Whole people only for those shown (hundreds of candidates, a few members and alternates).
     shown = await finder.load_people(db, [*taken, *(p for ps in alternates.values() for p in ps)])
@@ -138,6 +139,12 @@ async def propose(db: AsyncSession, principal: Principal, backend: SearchBackend
                           evidence=evidence))
     gaps = [s for s in request.skills if not any(s in slot.skills for slot in slots)]
     return Proposal(request=request, slots=slots, gaps=gaps)
+
+
+def _gain(share: dict[str, float], skills: set[str]) -> float:
+    """What a candidate adds towards these skills: walks the candidate's own one or two skills rather than every
+    skill asked for (the greedy choice weighs every candidate once a slot)."""
+    return sum(value for skill, value in share.items() if skill in skills)
 
 
 def _coverage(ranked: list[finder.Scored], skills: list[str]) -> dict[int, dict[str, float]]:
