@@ -220,8 +220,10 @@ async def match_tags(db: AsyncSession, skills: list[str]) -> dict[str, dict[int,
     words = {skill: [w for w in dict.fromkeys(textkit.analyse(key, normalised=True).words + key.split())
                      if w != key and (len(w) >= 2 or textkit.has_han(w)) and w not in _STOPWORDS]
              for skill, key in keys.items()}
-    containing = {skill: [s.key for s in await tags.autocomplete(db, key, limit=RELATED_TAGS)
-                          if s.key != key and key in s.key] if len(key) >= 2 else []
+    completing = [skill for skill, key in keys.items() if len(key) >= 2]
+    completed = dict(zip(completing, await tags.autocomplete_many(db, [keys[s] for s in completing],
+                                                                  limit=RELATED_TAGS), strict=True))
+    containing = {skill: [s.key for s in completed.get(skill, ()) if s.key != key and key in s.key]
                   for skill, key in keys.items()}
     wanted = [*keys.values(), *(w for ws in words.values() for w in ws), *(k for ks in containing.values() for k in ks)]
     resolved = await tags.resolve_many(db, list(dict.fromkeys(wanted)))
