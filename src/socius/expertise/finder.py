@@ -391,35 +391,61 @@ async def score(db: AsyncSession, principal: Principal, backend: SearchBackend |
     holders = defaultdict(list)
     for row in rows:
         holders[row.tag_id].append(row)
-    per_skill: dict[str, dict[int, Evidence]] = {}
+    # Scores first, as plain numbers: an 8-skill team weighs ~3,300 (person, skill) pairs, of which the best 240
+    # are kept. The evidence in words is put together afterwards for those only (see _evidence).
+    per_skill: dict[str, dict[int, float]] = {}
+    content: dict[str, ByAuthor] = {}
     totals: dict[int, float] = {}
     for skill in skills:
-        evidence: dict[int, Evidence] = defaultdict(Evidence)
-        for tag_id, (tag, how) in matches[skill].items():
-            key, label, match_weight = tag.key, tag.label, MATCH_WEIGHTS[how]  # once a tag, not once a holder
+        scores = per_skill[skill] = {}
+        for tag_id, (_tag, how) in matches[skill].items():
+            match_weight = MATCH_WEIGHTS[how]
             for row in holders[tag_id]:
-                ev = evidence[row.person_id]
-                ev.score += match_weight * row.strength * _recency(row.last_at, now)
-                ev.tags[key] = TagEvidence(key, label, row.self_tagged, row.colleagues, how)
-        content = await _content_evidence(db, principal, index[skill].hits) if skill in index else {}
-        for author, kinds in content.items():
-            ev = evidence[author]
-            for kind, (count, weight) in kinds.items():
-                ev.content[kind] = count
-                ev.score += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+                scores[row.person_id] = (scores.get(row.person_id, 0.0)
+                                         + match_weight * row.strength * _recency(row.last_at, now))
+        content[skill] = await _content_evidence(db, principal, index[skill].hits) if skill in index else {}
+        for author, kinds in content[skill].items():
+            value = scores.get(author, 0.0)
+            for kind, (_count, weight) in kinds.items():
+                value += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+            scores[author] = value
         for person_id in mentions.get(skill, ()):
-            evidence[person_id].profile = True
-            evidence[person_id].score += PROFILE_WEIGHT
-        per_skill[skill] = evidence
-        for person_id, ev in evidence.items():  # skill by skill, as merge_evidence adds them up
-            totals[person_id] = totals.get(person_id, 0) + ev.score
+            scores[person_id] = scores.get(person_id, 0.0) + PROFILE_WEIGHT
+        for person_id, value in scores.items():  # skill by skill, as merge_evidence adds them up
+            totals[person_id] = totals.get(person_id, 0) + value
 
     near_department = await _asker_department(db, principal) if query.near else None
     # Tag holders passed the filters in SQL, and come with their department and sort key.
     known = {row.person_id: (row.department, row.sort_key) for row in rows}
     best = await _best(db, filters, totals, known, limit, near_department)
-    return [Scored(person_id, -negative, {s: per_skill[s][person_id] for s in skills if person_id in per_skill[s]})
+    kept = {person_id for *_, person_id in best}
+    evidence = {skill: _evidence(kept, per_skill[skill], matches[skill], holders, content[skill],
+                                 mentions.get(skill, ())) for skill in skills}
+    return [Scored(person_id, -negative, {s: evidence[s][person_id] for s in skills if person_id in evidence[s]})
             for negative, _sort_key, person_id in best]
+
+
+def _evidence(people: set[int], scores: dict[int, float], matches: dict[int, tuple[Tag, str]],
+              holders: dict[int, list[_Holder]], content: ByAuthor, mentions: list[int]) -> dict[int, Evidence]:
+    """One skill's evidence of each of these people (in the order `score` weighed it), with its score."""
+    found: dict[int, Evidence] = {}
+
+    def of(person_id: int) -> Evidence:
+        if person_id not in found:
+            found[person_id] = Evidence(score=scores[person_id])
+        return found[person_id]
+
+    for tag_id, (tag, how) in matches.items():
+        for row in holders[tag_id]:
+            if row.person_id in people:
+                of(row.person_id).tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
+    for author, kinds in content.items():
+        if author in people:
+            of(author).content = {kind: count for kind, (count, _weight) in kinds.items()}
+    for person_id in mentions:
+        if person_id in people:
+            of(person_id).profile = True
+    return found
 
 
 async def _best(db: AsyncSession, filters: list, totals: dict[int, float], known: dict[int, tuple[str | None, str]],
