@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import heapq
 import math
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -163,11 +165,14 @@ class Expert:
 
 
 def split_skills(q: str) -> list[str]:
-    skills = []
+    """The skills a query names, each once (by tag key: 預拌混凝土 and 预拌混凝土 are one skill)."""
+    skills: list[str] = []
+    keys: set[str] = set()  # of the skills kept (folding costs ~0.2 ms: once a part, not once a pair)
     for part in _SKILL_SPLIT.split(q[:MAX_QUERY * 4]):
         part = " ".join(part.split())
-        if part and tags.tag_key(part) not in {tags.tag_key(s) for s in skills}:
+        if part and (key := tags.tag_key(part)) not in keys:
             skills.append(part[:MAX_QUERY])
+            keys.add(key if len(part) <= MAX_QUERY else tags.tag_key(skills[-1]))
     return skills
 
 
@@ -215,8 +220,10 @@ async def match_tags(db: AsyncSession, skills: list[str]) -> dict[str, dict[int,
     words = {skill: [w for w in dict.fromkeys(textkit.analyse(key, normalised=True).words + key.split())
                      if w != key and (len(w) >= 2 or textkit.has_han(w)) and w not in _STOPWORDS]
              for skill, key in keys.items()}
-    containing = {skill: [s.key for s in await tags.autocomplete(db, key, limit=RELATED_TAGS)
-                          if s.key != key and key in s.key] if len(key) >= 2 else []
+    completing = [skill for skill, key in keys.items() if len(key) >= 2]
+    completed = dict(zip(completing, await tags.autocomplete_many(db, [keys[s] for s in completing],
+                                                                  limit=RELATED_TAGS), strict=True))
+    containing = {skill: [s.key for s in completed.get(skill, ()) if s.key != key and key in s.key]
                   for skill, key in keys.items()}
     wanted = [*keys.values(), *(w for ws in words.values() for w in ws), *(k for ks in containing.values() for k in ks)]
     resolved = await tags.resolve_many(db, list(dict.fromkeys(wanted)))
@@ -240,10 +247,23 @@ def _recency(last_at: dt.datetime, now: dt.datetime) -> float:
     return 0.6 + 0.4 * 0.5 ** years
 
 
-async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tuple[Tag, str]]) -> list:
+class _Holder(NamedTuple):
+    person_id: int
+    tag_id: int
+    self_tagged: bool
+    colleagues: int
+    strength: float
+    last_at: dt.datetime
+    department: str | None
+    sort_key: str
+
+
+async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tuple[Tag, str]]) -> list[_Holder]:
     """The strongest holders of each matched tag among the people the filters allow, with what ranking them
     needs of the person (department, sort key): one statement. `NOT hidden`
-    as the partial index says it (`hidden IS false` is not recognised as implying it, and reads every row)."""
+    as the partial index says it (`hidden IS false` is not recognised as implying it, and reads every row).
+    Run as Core rather than through the ORM session, and read into named tuples: an 8-skill team reads ~2,400 rows,
+    and the ORM's handling of them cost about as much again as the query (~8 ms)."""
     if not matched:
         return []
     ids = list(matched)
@@ -257,7 +277,8 @@ async def _tag_evidence(db: AsyncSession, filters: list, matched: dict[int, tupl
         .where(PersonTag.tag_id == wanted.c.id, ~PersonTag.hidden, *filters)
         .order_by(PersonTag.strength.desc()).limit(wanted.c.n).lateral("strongest")
     )
-    return (await db.execute(select(strongest).select_from(wanted).join(strongest, true()))).all()
+    result = await (await db.connection()).execute(select(strongest).select_from(wanted).join(strongest, true()))
+    return [_Holder(*row) for row in result.all()]
 
 
 @dataclass
@@ -321,9 +342,32 @@ async def _content_evidence(db: AsyncSession, principal: Principal, hits: Conten
     return by_author
 
 
+@dataclass
+class Scored:
+    """A person's score and evidence per skill, before their profile is loaded (`rank` loads it; the team builder
+    loads only the few people it shows)."""
+
+    person_id: int
+    score: float
+    by_skill: dict[str, Evidence]
+
+
 async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
                skills: list[str], *, limit: int) -> list[Expert]:
     """The best `limit` people for these skills (validated), with evidence per skill."""
+    scored = await score(db, principal, backend, query, skills, limit=limit)
+    people = await load_people(db, [s.person_id for s in scored])
+    experts = []
+    for s in scored:
+        total = merge_evidence(s.by_skill.values())
+        total.score = s.score
+        experts.append(Expert(person=people[s.person_id], score=s.score, evidence=total, by_skill=s.by_skill))
+    return experts
+
+
+async def score(db: AsyncSession, principal: Principal, backend: SearchBackend | None, query: ExpertQuery,
+                skills: list[str], *, limit: int) -> list[Scored]:
+    """The best `limit` people for these skills (validated), best first, with evidence per skill."""
     load_all()  # every module's evidence kinds
     filters = _person_filters(principal, query)
     now = utcnow()
@@ -347,55 +391,98 @@ async def rank(db: AsyncSession, principal: Principal, backend: SearchBackend | 
     holders = defaultdict(list)
     for row in rows:
         holders[row.tag_id].append(row)
-    per_skill: dict[str, dict[int, Evidence]] = {}
+    # Scores first, as plain numbers: an 8-skill team weighs ~3,300 (person, skill) pairs, of which the best 240
+    # are kept. The evidence in words is put together afterwards for those only (see _evidence).
+    per_skill: dict[str, dict[int, float]] = {}
+    content: dict[str, ByAuthor] = {}
     totals: dict[int, float] = {}
     for skill in skills:
-        evidence: dict[int, Evidence] = defaultdict(Evidence)
-        for tag, how in matches[skill].values():
-            for row in holders[tag.id]:
-                ev = evidence[row.person_id]
-                ev.score += MATCH_WEIGHTS[how] * row.strength * _recency(row.last_at, now)
-                ev.tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
-        content = await _content_evidence(db, principal, index[skill].hits) if skill in index else {}
-        for author, kinds in content.items():
-            ev = evidence[author]
-            for kind, (count, weight) in kinds.items():
-                ev.content[kind] = count
-                ev.score += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+        scores = per_skill[skill] = {}
+        for tag_id, (_tag, how) in matches[skill].items():
+            match_weight = MATCH_WEIGHTS[how]
+            for row in holders[tag_id]:
+                scores[row.person_id] = (scores.get(row.person_id, 0.0)
+                                         + match_weight * row.strength * _recency(row.last_at, now))
+        content[skill] = await _content_evidence(db, principal, index[skill].hits) if skill in index else {}
+        for author, kinds in content[skill].items():
+            value = scores.get(author, 0.0)
+            for kind, (_count, weight) in kinds.items():
+                value += CONTENT_WEIGHT * EVIDENCE[kind].weight * math.log2(1 + weight)
+            scores[author] = value
         for person_id in mentions.get(skill, ()):
-            evidence[person_id].profile = True
-            evidence[person_id].score += PROFILE_WEIGHT
-        per_skill[skill] = evidence
-        for person_id, ev in evidence.items():  # skill by skill, as merge_evidence adds them up
-            totals[person_id] = totals.get(person_id, 0) + ev.score
+            scores[person_id] = scores.get(person_id, 0.0) + PROFILE_WEIGHT
+        for person_id, value in scores.items():  # skill by skill, as merge_evidence adds them up
+            totals[person_id] = totals.get(person_id, 0) + value
 
-    candidates = list(totals)
-    if not candidates:
-        return []
-    # Tag holders passed the filters in SQL; people known only from content or profiles are checked here, on two
-    # columns. Whole people are loaded only for those returned (loading thousands cost more than the rest).
-    allowed = {row.person_id: (row.department, row.sort_key) for row in rows}
-    others = [p for p in candidates if p not in allowed]
-    if others:
-        allowed.update((r.id, (r.department, r.sort_key)) for r in await db.execute(
-            select(Person.id, Person.department, Person.sort_key).where(one_of(Person.id, others), *filters)))
     near_department = await _asker_department(db, principal) if query.near else None
-    scored = []
-    for person_id, (department, sort_key) in allowed.items():
-        score = totals[person_id]
-        if near_department and department == near_department:
-            score *= NEAR_BOOST
-        scored.append((-score, sort_key, person_id))
-    scored.sort()
-    top = scored[:limit]
-    loaded = {p.id: p for p in await db.scalars(select(Person).where(one_of(Person.id, [p for *_, p in top])))}
-    experts = []
-    for negative, _sort_key, person_id in top:
-        by_skill = {s: per_skill[s][person_id] for s in skills if person_id in per_skill[s]}
-        total = merge_evidence(by_skill.values())
-        total.score = -negative
-        experts.append(Expert(person=loaded[person_id], score=total.score, evidence=total, by_skill=by_skill))
-    return experts
+    # Tag holders passed the filters in SQL, and come with their department and sort key.
+    known = {row.person_id: (row.department, row.sort_key) for row in rows}
+    best = await _best(db, filters, totals, known, limit, near_department)
+    kept = {person_id for *_, person_id in best}
+    evidence = {skill: _evidence(kept, per_skill[skill], matches[skill], holders, content[skill],
+                                 mentions.get(skill, ())) for skill in skills}
+    return [Scored(person_id, -negative, {s: evidence[s][person_id] for s in skills if person_id in evidence[s]})
+            for negative, _sort_key, person_id in best]
+
+
+def _evidence(people: set[int], scores: dict[int, float], matches: dict[int, tuple[Tag, str]],
+              holders: dict[int, list[_Holder]], content: ByAuthor, mentions: list[int]) -> dict[int, Evidence]:
+    """One skill's evidence of each of these people (in the order `score` weighed it), with its score."""
+    found: dict[int, Evidence] = {}
+
+    def of(person_id: int) -> Evidence:
+        if person_id not in found:
+            found[person_id] = Evidence(score=scores[person_id])
+        return found[person_id]
+
+    for tag_id, (tag, how) in matches.items():
+        for row in holders[tag_id]:
+            if row.person_id in people:
+                of(row.person_id).tags[tag.key] = TagEvidence(tag.key, tag.label, row.self_tagged, row.colleagues, how)
+    for author, kinds in content.items():
+        if author in people:
+            of(author).content = {kind: count for kind, (count, _weight) in kinds.items()}
+    for person_id in mentions:
+        if person_id in people:
+            of(person_id).profile = True
+    return found
+
+
+async def _best(db: AsyncSession, filters: list, totals: dict[int, float], known: dict[int, tuple[str | None, str]],
+                limit: int, near_department: str | None) -> list[tuple[float, str, int]]:
+    """The best `limit` candidates the filters allow, as (-score, sort key, person), best first (ties in directory
+    order). `known` holds people who passed the filters already (tag holders), with their department and sort key.
+    The others (known only from content or profiles: thousands for a common skill) are checked on two columns, in
+    order of score a batch at a time, until nobody left could still make the top: checking them all cost more
+    than the rest of the ranking."""
+    boost = NEAR_BOOST if near_department else 1.0
+    order = sorted(totals, key=totals.__getitem__, reverse=True)
+    allowed: list[tuple[float, str, int]] = []
+    start, batch = 0, 2 * limit
+    while start < len(order):
+        chunk = order[start:start + batch]
+        start, batch = start + len(chunk), batch * 2
+        unknown = [p for p in chunk if p not in known]
+        if unknown:
+            known.update((r.id, (r.department, r.sort_key)) for r in await db.execute(
+                select(Person.id, Person.department, Person.sort_key).where(one_of(Person.id, unknown), *filters)))
+        for person_id in chunk:
+            if person_id in known:
+                department, sort_key = known[person_id]
+                score = totals[person_id]
+                if near_department and department == near_department:
+                    score *= NEAR_BOOST
+                allowed.append((-score, sort_key, person_id))
+        # Done once the limit-th best so far beats whatever the next (and so any later) candidate could score.
+        if len(allowed) >= limit and start < len(order) and \
+                totals[order[start]] * boost < -heapq.nsmallest(limit, allowed)[-1][0]:
+            break
+    allowed.sort()
+    return allowed[:limit]
+
+
+async def load_people(db: AsyncSession, ids: list[int]) -> dict[int, Person]:
+    return {p.id: p for p in await db.scalars(select(Person).where(one_of(Person.id, ids)))} if ids else {}
 
 
 def merge_evidence(evidences) -> Evidence:

@@ -308,22 +308,35 @@ class Suggestion:
 async def autocomplete(db: AsyncSession, prefix: str, limit: int = 10) -> list[Suggestion]:
     """Tags a typed prefix may mean: ones that start with it first, then ones with a word starting with it;
     the most held first. Synonyms lead to their tag."""
-    key = tag_key(prefix)[:MAX_LABEL * 2]
-    if not key:
-        return []
-    pattern = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    # Ranked on the terms' own copies of the tag they lead to (an index-only scan, however many terms match); the
-    # tag is read for the few returned.
-    rows = (await db.execute(text("""
-        SELECT t.key, t.label, t.people_count FROM (
-            SELECT target_id, target_key, max(people_count) AS people, min(CASE WHEN head THEN 0 ELSE 1 END) AS rank
-            FROM tag_term WHERE term LIKE :pattern
-            GROUP BY target_id, target_key
-            ORDER BY rank, people DESC, target_key
-            LIMIT :limit) best
-        JOIN tag t ON t.id = best.target_id
-        ORDER BY best.rank, best.people DESC, best.target_key"""), {"pattern": pattern, "limit": limit})).all()
-    return [Suggestion(key=r.key, label=r.label, people=r.people_count) for r in rows]
+    return (await autocomplete_many(db, [prefix], limit))[0]
+
+
+# Ranked on the terms' own copies of the tag they lead to (an index-only scan, however many terms match); the tag
+# is read for the few returned. One branch a prefix, each with its own literal pattern so the planner can use the
+# index on `term` for it.
+_SUGGEST = """(
+    SELECT {n} AS n, t.key, t.label, t.people_count, best.rank, best.people, best.target_key FROM (
+        SELECT target_id, target_key, max(people_count) AS people, min(CASE WHEN head THEN 0 ELSE 1 END) AS rank
+        FROM tag_term WHERE term LIKE :pattern{n}
+        GROUP BY target_id, target_key
+        ORDER BY rank, people DESC, target_key
+        LIMIT :limit) best
+    JOIN tag t ON t.id = best.target_id)"""
+
+
+async def autocomplete_many(db: AsyncSession, prefixes: list[str], limit: int = 10) -> list[list[Suggestion]]:
+    """`autocomplete` of each prefix, in one statement (the expert finder completes every skill of a query)."""
+    keys = [tag_key(prefix)[:MAX_LABEL * 2] for prefix in prefixes]
+    found: list[list[Suggestion]] = [[] for _ in prefixes]
+    asked = [n for n, key in enumerate(keys) if key]
+    if not asked:
+        return found
+    statement = " UNION ALL ".join(_SUGGEST.format(n=n) for n in asked) + " ORDER BY n, rank, people DESC, target_key"
+    patterns = {f"pattern{n}": keys[n].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                for n in asked}
+    for r in await db.execute(text(statement), {**patterns, "limit": limit}):
+        found[r.n].append(Suggestion(key=r.key, label=r.label, people=r.people_count))
+    return found
 
 
 # --- administration: synonyms and merges -----------------------------------------------------------------------

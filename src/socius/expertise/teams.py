@@ -101,46 +101,61 @@ async def propose(db: AsyncSession, principal: Principal, backend: SearchBackend
     require(principal, Permission.EXPERTISE_READ)
     query = finder.ExpertQuery(q=", ".join(request.skills), location=request.location)
     finder.validate(query, skills_field="skills")
-    # Languages: every member must speak at least one of them (people with none recorded are left out).
-    ranked = await finder.rank(db, principal, backend, query, request.skills,
-                               limit=CANDIDATES_PER_SKILL * len(request.skills))
+    ranked = await finder.score(db, principal, backend, query, request.skills,
+                                limit=CANDIDATES_PER_SKILL * len(request.skills))
     if request.languages:
-        ranked = [e for e in ranked if set(e.person.languages or ()) & set(request.languages)]
+        # Every member must speak at least one of them (people with none recorded are left out).
+        spoken = dict((await db.execute(select(Person.id, Person.languages).where(
+            one_of(Person.id, [r.person_id for r in ranked])))).all())
+        ranked = [r for r in ranked if set(spoken.get(r.person_id) or ()) & set(request.languages)]
     coverage = _coverage(ranked, request.skills)
-    by_id = {e.person.id: e for e in ranked}
+    by_id = {r.person_id: r for r in ranked}
     chosen: list[tuple[int, list[str]]] = []
+    taken: set[int] = set()
     open_skills = [s for s in request.skills if any(s in c for c in coverage.values())]
     limit = request.size or len(request.skills)
     while open_skills and len(chosen) < limit:
-        best = max((p for p in coverage if p not in dict(chosen)),
-                   key=lambda p: (sum(coverage[p].get(s, 0) for s in open_skills), by_id[p].score), default=None)
-        if best is None or not any(coverage[best].get(s) for s in open_skills):
+        wanted = set(open_skills)
+        best = max((p for p in coverage if p not in taken),
+                   key=lambda p: (_gain(coverage[p], wanted), by_id[p].score), default=None)
+        if best is None or not _gain(coverage[best], wanted):
             break
         won = [s for s in open_skills if coverage[best].get(s)]
         chosen.append((best, won))
+        taken.add(best)
         open_skills = [s for s in open_skills if s not in won]
-    taken = {p for p, _ in chosen}
+    alternates = {}
+    for person_id, won in chosen:
+        gains = {p: _gain(coverage[p], set(won)) for p in coverage if p not in taken}
+        others = sorted((p for p, gain in gains.items() if gain), key=lambda p: (-gains[p], -by_id[p].score))
+        alternates[person_id] = others[:ALTERNATES]
+    # Whole people only for those shown (hundreds of candidates, a few members and alternates).
+    shown = await finder.load_people(db, [*taken, *(p for ps in alternates.values() for p in ps)])
     slots = []
     for person_id, won in chosen:
-        others = sorted((p for p in coverage if p not in taken and any(coverage[p].get(s) for s in won)),
-                        key=lambda p: (-sum(coverage[p].get(s, 0) for s in won), -by_id[p].score))
-        expert = by_id[person_id]
-        evidence = finder.merge_evidence(expert.by_skill[s] for s in won if s in expert.by_skill)
-        slots.append(Slot(person=expert.person, skills=won, alternates=[by_id[p].person for p in others[:ALTERNATES]],
+        scored = by_id[person_id]
+        evidence = finder.merge_evidence(scored.by_skill[s] for s in won if s in scored.by_skill)
+        slots.append(Slot(person=shown[person_id], skills=won, alternates=[shown[p] for p in alternates[person_id]],
                           evidence=evidence))
     gaps = [s for s in request.skills if not any(s in slot.skills for slot in slots)]
     return Proposal(request=request, slots=slots, gaps=gaps)
 
 
-def _coverage(ranked: list[finder.Expert], skills: list[str]) -> dict[int, dict[str, float]]:
+def _gain(share: dict[str, float], skills: set[str]) -> float:
+    """What a candidate adds towards these skills: walks the candidate's own one or two skills rather than every
+    skill asked for (the greedy choice weighs every candidate once a slot)."""
+    return sum(value for skill, value in share.items() if skill in skills)
+
+
+def _coverage(ranked: list[finder.Scored], skills: list[str]) -> dict[int, dict[str, float]]:
     """{person: {skill: evidence relative to the best candidate for it}}, below COVERS left out."""
-    best = {s: max((e.by_skill[s].score for e in ranked if s in e.by_skill), default=0.0) for s in skills}
+    best = {s: max((r.by_skill[s].score for r in ranked if s in r.by_skill), default=0.0) for s in skills}
     coverage: dict[int, dict[str, float]] = {}
-    for expert in ranked:
-        share = {s: ev.score / best[s] for s, ev in expert.by_skill.items()
+    for candidate in ranked:
+        share = {s: ev.score / best[s] for s, ev in candidate.by_skill.items()
                  if best.get(s) and ev.score / best[s] >= COVERS}
         if share:
-            coverage[expert.person.id] = share
+            coverage[candidate.person_id] = share
     return coverage
 
 

@@ -325,7 +325,12 @@ class TantivyBackend:
         must_not = [_unit_query(u, spec, exact=True) for u in spec.must_not]
         if not parts or not spec.visibility:
             return BackendResult([], 0, {})
-        kind_filter = [Query.term_set_query(SCHEMA, "kind", spec.filters.kinds)] if spec.filters.kinds else []
+        # The kinds as a union of term queries, not a term set: a term set collects every document of its kinds
+        # into a bitset on each search (all 1,000,000 items for an expert finder's content search), where the
+        # union is only advanced to the documents the query matches. The same documents and scores; measured on
+        # an 8-skill team's content searches: 63 -> 46 ms.
+        kind_filter = [_any([Query.term_query(SCHEMA, "kind", k) for k in spec.filters.kinds])] \
+            if spec.filters.kinds else []
         # One level: each unit's match is required and every unit's boosters are optional beside them (the same
         # matches and scores as a clause per unit, without a scorer nested in another for each).
         # Counting (below) needs no boosters: `base` is what must match.
