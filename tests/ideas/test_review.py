@@ -28,7 +28,7 @@ async def _setup(db, make_person, campaign, idea, **values):
 
 
 async def test_managers_assign_employees_never_the_authors(db, make_person, campaign, idea):
-    owner, author, coauthor, r1, r2, made, posted, _ = await _setup(db, make_person, campaign, idea)
+    owner, author, coauthor, r1, r2, _made, posted, _ = await _setup(db, make_person, campaign, idea)
     guest = await make_person("Guest", role=Role.GUEST, manager_id=owner.id)
     for conflicted in (author, coauthor):
         with pytest.raises(ValidationFailed) as refused:
@@ -105,7 +105,7 @@ async def test_draft_then_submit_scores_the_idea_and_blind_mode_hides_others(db,
 
 async def test_without_blind_mode_a_reviewer_sees_submitted_reviews_before_submitting(
         db, make_person, campaign, idea):
-    owner, _, _, r1, r2, made, posted, crit = await _setup(db, make_person, campaign, idea, blind_review=False)
+    owner, _, _, r1, r2, _made, posted, crit = await _setup(db, make_person, campaign, idea, blind_review=False)
     await review.assign_reviewers(db, owner.principal, posted.item.id, [r1.id, r2.id])
     await review.save_review(db, r1.principal, posted.item.id,
                              {"scores": {c.id: 3 for c in crit}, "submit": True})

@@ -91,7 +91,7 @@ async def _idea(db: AsyncSession, principal: Principal, idea_id: Any) -> tuple[I
 async def assign_reviewers(db: AsyncSession, principal: Principal, idea_id: Any, person_ids: Any, *,
                            ip: str = "") -> list[int]:
     """Managers assign reviewers; returns those newly assigned (already assigned ones are skipped)."""
-    item, idea, campaign = await _idea(db, principal, idea_id)
+    item, _, campaign = await _idea(db, principal, idea_id)
     found = await access.require_manager(db, principal, campaign)
     if found.archived:
         raise Conflict(N_("This campaign is archived: it can be read but not changed."))
