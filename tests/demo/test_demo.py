@@ -95,7 +95,39 @@ async def _check_demo_communities(url: str) -> None:
         seen_by_guest = await communities.catalog(db, guest, communities.CatalogQuery())
         assert [c.access for c in seen_by_guest] == ["restricted"]
         assert len(await communities.catalog(db, employee, communities.CatalogQuery())) >= 3
+        await _check_demo_ideas(db, employee, guest)
     await database.dispose()
+
+
+async def _check_demo_ideas(db, employee: Principal, guest: Principal) -> None:
+    """Three campaigns: an open one with ideas at every stage, votes and comments; a private one the guest is
+    invited to, with their idea waiting; an upcoming one. The guest sees only the private campaign."""
+    from socius.content.models import Item
+    from socius.ideas import service as ideas
+    from socius.ideas.models import Idea
+
+    seen = {c.audience: c for c in await ideas.campaigns(db, employee)}
+    assert set(seen) == {"employees", "invited"} and len(await ideas.campaigns(db, employee)) == 3  # she is invited
+    upcoming = await ideas.campaigns(db, employee, ideas.CampaignQuery(state="upcoming"))
+    assert len(upcoming) == 1 and upcoming[0].idea_count == 0
+    open_ = (await ideas.campaigns(db, employee, ideas.CampaignQuery(state="open")))
+    everyone = next(c for c in open_ if c.audience == "employees")
+    stages = set(await db.scalars(select(Idea.stage).where(Idea.campaign_id == everyone.id)))
+    assert stages == {"submitted", "under_review", "selected", "in_development", "launched", "declined"}
+    listed = await ideas.list_ideas(db, employee, everyone, ideas.IdeaQuery(order="top"))
+    assert len(listed) == 7 and all(v.idea.up_count >= 2 for v in listed)
+    assert any(v.item.comment_count for v in listed)
+    assert [v.idea.top for v in listed] == sorted((v.idea.top for v in listed), reverse=True)
+
+    visible = await ideas.campaigns(db, guest)
+    assert [c.audience for c in visible] == ["invited"] and "employees" in seen
+    private = visible[0]
+    mine = await ideas.list_ideas(db, guest, private, ideas.IdeaQuery(order="new"))
+    waiting = [v for v in mine if v.idea.pending]
+    assert len(mine) == 2 and len(waiting) == 1 and waiting[0].item.author_id == guest.person_id
+    assert await db.scalar(select(func.count()).select_from(Item).where(Item.campaign_id.is_not(None),
+                                                                         Item.campaign_id != private.id,
+                                                                         Item.kind == "idea")) == 7
 
 
 async def test_seeded_people_are_found_like_created_ones(scratch_database):

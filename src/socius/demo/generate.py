@@ -22,6 +22,7 @@ from socius.core.db import Database
 from socius.demo import company, names
 from socius.demo.communities import Cast, seed_communities
 from socius.demo.company import DEPARTMENTS, DOMAIN, EXECUTIVE, OFFICES, Department
+from socius.demo.ideas import seed_ideas
 from socius.expertise import service as expertise
 from socius.people import service as people
 from socius.people.models import Role
@@ -67,6 +68,7 @@ async def ensure_demo(db: Database, settings: Settings | None = None) -> list[tu
                 await accounts.create_account(session, person, draft.login[1], draft.login[2])
         await seed_tags(session, drafts)
         await seed_communities(session, cast_of(drafts), random.Random(SEED + 2), settings)
+        await seed_ideas(session, cast_of(drafts), random.Random(SEED + 3))
         for draft in drafts:
             if draft.former:
                 await people.deactivate(session, None, draft.id)
