@@ -694,12 +694,14 @@ class IdeaQuery:
     per_page: int = 20
 
 
+# Led by the campaign (fixed by the query) so the planner reads the ranking's index in order: ordered by the id
+# alone, it walked the whole primary key backwards looking for an old campaign's ideas (bench/ideas.py).
 _ORDER_COLUMNS = {
-    "top": (Idea.top.desc(), Idea.item_id.desc()),
-    "hot": (Idea.hot.desc(), Idea.item_id.desc()),
-    "new": (Idea.item_id.desc(),),
+    "top": (Idea.campaign_id, Idea.top.desc(), Idea.item_id.desc()),
+    "hot": (Idea.campaign_id, Idea.hot.desc(), Idea.item_id.desc()),
+    "new": (Idea.campaign_id, Idea.item_id.desc()),
     "discussed": (Item.comment_count.desc(), Item.id.desc()),
-    "review": (Idea.review_score.desc().nulls_last(), Idea.item_id.desc()),
+    "review": (Idea.campaign_id, Idea.review_score.desc().nulls_last(), Idea.item_id.desc()),
 }
 
 
