@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, union, update
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -576,14 +576,17 @@ def _check_can_vote(view: IdeaView, campaign: Campaign) -> None:
 
 
 async def recount_votes(db: AsyncSession, idea_ids: list[int]) -> None:
-    """Counts and rankings from the vote rows (after a merge moved votes). Set-based."""
-    counts = (select(Vote.idea_id, func.count().filter(Vote.value == 1).label("up"),
-                     func.count().filter(Vote.value == -1).label("down"))
-              .where(one_of(Vote.idea_id, idea_ids)).group_by(Vote.idea_id).subquery())
-    up = func.coalesce(select(counts.c.up).where(counts.c.idea_id == Idea.item_id).scalar_subquery(), 0)
-    down = func.coalesce(select(counts.c.down).where(counts.c.idea_id == Idea.item_id).scalar_subquery(), 0)
-    await db.execute(update(Idea).where(one_of(Idea.item_id, idea_ids)).values(**_recount(up, down))
-                     .execution_options(synchronize_session=False))
+    """Counts and rankings from the vote rows (after a merge moved votes): one aggregate, then one UPDATE per idea
+    with the counts as values (as expressions, `_recount` would aggregate again for every use of them)."""
+    rows = await db.execute(select(Vote.idea_id, func.count().filter(Vote.value == 1),
+                                   func.count().filter(Vote.value == -1))
+                            .where(one_of(Vote.idea_id, idea_ids)).group_by(Vote.idea_id))
+    counts = {idea_id: (up, down) for idea_id, up, down in rows.all()}
+    for idea_id in idea_ids:
+        up, down = counts.get(idea_id, (0, 0))
+        await db.execute(update(Idea).where(Idea.item_id == idea_id)
+                         .values(**_recount(literal(up), literal(down)))
+                         .execution_options(synchronize_session=False))
 
 
 # --- stages ----------------------------------------------------------------------------------------------------------
