@@ -148,7 +148,9 @@ class Idea(Base):
 
     __table_args__ = (
         # The campaign lists, one index per ranking; merged ideas are not listed.
-        Index("ix_idea_new", "campaign_id", text("item_id DESC"), postgresql_where=text("merged_into_id IS NULL")),
+        # "New" reads (-item_id): ordered by item_id, the planner preferred walking the primary key backwards,
+        # through every newer campaign's ideas, to find an old campaign's newest (bench/ideas.py: 105 ms → index).
+        Index("ix_idea_new", "campaign_id", text("(-item_id)"), postgresql_where=text("merged_into_id IS NULL")),
         Index("ix_idea_top", "campaign_id", text("top DESC"), text("item_id DESC"),
               postgresql_where=text("merged_into_id IS NULL")),
         Index("ix_idea_hot", "campaign_id", text("hot DESC"), text("item_id DESC"),

@@ -702,7 +702,7 @@ class IdeaQuery:
 _ORDER_COLUMNS = {
     "top": (Idea.campaign_id, Idea.top.desc(), Idea.item_id.desc()),
     "hot": (Idea.campaign_id, Idea.hot.desc(), Idea.item_id.desc()),
-    "new": (Idea.campaign_id, Idea.item_id.desc()),
+    "new": (Idea.campaign_id, -Idea.item_id),
     "discussed": (Item.comment_count.desc(), Item.id.desc()),
     "review": (Idea.campaign_id, Idea.review_score.desc().nulls_last(), Idea.item_id.desc()),
 }
