@@ -4,22 +4,17 @@ merges, graduation, metrics."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from socius.core.auth import Principal
 from socius.core.requests import Caller, Session, client_ip, json_response
 from socius.ideas import graduation, merging, service
 from socius.ideas import metrics as idea_metrics
 from socius.ideas import review as idea_review
 from socius.ideas.access import get_campaign
-from socius.ideas.models import Idea
 from socius.ideas.schemas import (
     CampaignEdit,
     CampaignIn,
@@ -42,8 +37,6 @@ from socius.ideas.schemas import (
 )
 from socius.people.api import person_ref
 from socius.search import runtime as search_runtime
-from socius.search import service as search_service
-from socius.search.service import SearchRequest
 
 router = APIRouter(tags=["ideas"])
 
@@ -122,32 +115,9 @@ async def submit_idea(request: Request, db: Session, principal: Caller, campaign
     return json_response(IdeaOut.of_view(view), status=201)
 
 
-async def similar_ideas(db: AsyncSession, principal: Principal, backend, campaign_id: int, title: str,
-                        limit: int = 5) -> list[tuple[int, str, str]]:
-    """Ideas of this campaign like a title being written: (id, title, url), all words first, then the longest
-    words alone. The campaign must be readable (404 otherwise)."""
-    await get_campaign(db, principal, campaign_id)
-    words = [w for w in re.split(r"[\s\W]+", title) if w][:12]
-    if not words:
-        return []
-    tries = [" ".join(words)]
-    tries += [w for w in sorted(set(words), key=len, reverse=True)[:3] if len(words) > 1]
-    for q in tries:
-        page = await search_service.search(db, principal, backend, SearchRequest(q=q, kinds=["idea"], per_page=20))
-        ids = [r.item.id for r in page.results]
-        if not ids:
-            continue
-        mine = set(await db.scalars(select(Idea.item_id).where(Idea.item_id.in_(ids), Idea.campaign_id == campaign_id,
-                                                               Idea.merged_into_id.is_(None))))
-        found = [(r.item.id, r.item.title, r.item.url) for r in page.results if r.item.id in mine][:limit]
-        if found:
-            return found
-    return []
-
-
 @router.get("/campaigns/{campaign_id}/similar", response_model=SimilarListOut)
 async def similar(request: Request, db: Session, principal: Caller, campaign_id: int, title: Title = "") -> Response:
-    found = await similar_ideas(db, principal, search_runtime.from_request(request), campaign_id, title)
+    found = await service.similar_ideas(db, principal, search_runtime.from_request(request), campaign_id, title)
     return json_response(SimilarListOut(items=[SimilarOut(id=i, title=t, url=u) for i, t, u in found]))
 
 

@@ -8,6 +8,7 @@ modules beside this one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,8 @@ from socius.ideas.models import (
 )
 from socius.notifications import service as notifications
 from socius.people.models import Person, Role
+from socius.search import service as search_service
+from socius.search.service import SearchRequest
 
 IDEA = ItemKind.IDEA.value
 MAX_STAGES = 10
@@ -745,6 +748,38 @@ async def list_ideas(db: AsyncSession, principal: Principal, campaign: Campaign,
         statement = statement.where(Idea.shortlisted)
     rows = [(item, idea) for item, idea in (await db.execute(statement)).all()]
     return await _views(db, principal, campaign, rows)
+
+
+async def stage_counts(db: AsyncSession, campaign: Campaign) -> dict[str, int]:
+    """How many listed ideas (not merged, not hidden) are in each stage: the campaign page's funnel line."""
+    rows = await db.execute(select(Idea.stage, func.count()).join(Item, Item.id == Idea.item_id)
+                            .where(Idea.campaign_id == campaign.id, Idea.merged_into_id.is_(None),
+                                   Item.deleted_at.is_(None), Item.hidden_at.is_(None)).group_by(Idea.stage))
+    return dict(rows.all())
+
+
+async def similar_ideas(db: AsyncSession, principal: Principal, backend, campaign_id: int, title: str,
+                        limit: int = 5) -> list[tuple[int, str, str]]:
+    """Ideas of this campaign like a title being written: (id, title, url), all words first, then the longest
+    words alone. The campaign must be readable (404 otherwise)."""
+    await get_campaign(db, principal, campaign_id)
+    words = [w for w in re.split(r"[\s\W]+", title) if w][:12]
+    if not words:
+        return []
+    tries = [" ".join(words)]
+    tries += [w for w in sorted(set(words), key=len, reverse=True)[:3] if len(words) > 1]
+    for q in tries:
+        page = await search_service.search(db, principal, backend, SearchRequest(q=q, kinds=["idea"], per_page=20))
+        ids = [r.item.id for r in page.results]
+        if not ids:
+            continue
+        mine = set(await db.scalars(select(Idea.item_id).where(Idea.item_id.in_(ids), Idea.campaign_id == campaign_id,
+                                                               Idea.merged_into_id.is_(None))))
+        found = [(r.item.id, r.item.title, r.item.url) for r in page.results if r.item.id in mine][:limit]
+        if found:
+            return found
+    return []
+
 
 
 @dataclass

@@ -16,7 +16,6 @@ from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
 from socius.ideas import access, graduation, merging, service
 from socius.ideas.access import get_campaign
-from socius.ideas.api import similar_ideas
 from socius.people import service as people
 from socius.search import runtime as search_runtime
 
@@ -79,9 +78,7 @@ async def _campaign_context(db, principal, campaign, order: str) -> dict[str, An
     pending = (await service.list_ideas(db, principal, campaign, service.IdeaQuery(order="new", pending=True))
                if standing.can_manage else [])
     authors = await people.people_by_ids(db, {v.item.author_id for v in [*views, *pending] if v.item.author_id})
-    counts: dict[str, int] = {}
-    for view in await service.list_ideas(db, principal, campaign, service.IdeaQuery(order="new", per_page=100)):
-        counts[view.idea.stage] = counts.get(view.idea.stage, 0) + 1
+    counts = await service.stage_counts(db, campaign)
     orders = [o for o in service.ORDERS if o != "review" or standing.can_manage]
     return {"campaign": campaign, "standing": standing, "views": views, "pending": pending, "authors": authors,
             "order": order, "orders": orders, "counts": counts, "open": access.is_open(campaign),
@@ -103,7 +100,7 @@ async def campaign_page(request: Request, db: Session, principal: Caller, campai
 @router.get("/campaigns/{campaign_id}/similar-fragment")
 async def similar_fragment(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
     title = request.query_params.get("title", "")[:300]
-    found = await similar_ideas(db, principal, search_runtime.from_request(request), campaign_id, title)
+    found = await service.similar_ideas(db, principal, search_runtime.from_request(request), campaign_id, title)
     return render(request, "ideas/_similar.html", {"similar": found})
 
 
