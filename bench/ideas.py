@@ -15,8 +15,10 @@ Everything runs on this machine, in a private PostgreSQL in the data directory (
 3. baseline: the very statements one list call sent, captured from the engine and replayed bare through psycopg
    in one transaction;
 4. voting: 50 asyncio tasks, each with its own session, calling `service.vote` on random ideas as random people who
-   are not the authors; then for every idea, up_count/down_count against the idea_vote rows, and top against
-   Wilson;
+   are not the authors; first at a brisk human pace (each voter pauses a random time, exponential with mean 1 s,
+   before each vote, for 30 s: about 50 votes a second), then without any pause (3,000 votes: the throughput, where
+   a vote's latency is mostly its wait behind the other 49); then for every idea, up_count/down_count against the
+   idea_vote rows, and top against Wilson;
 5. merging: two fresh ideas with 10,000 votes each (5,000 voters in common) merged through
    `socius.ideas.merging.merge` when it exists ("not built" otherwise).
 Results are printed and written to <data-dir>/ideas-<time>.json; docs/performance.md records them.
@@ -236,44 +238,54 @@ async def _measure(url: str, conninfo: str, args, console: Console, report: dict
                 out["baseline"][order] = samples
             out["statements_per_list"] = {o: len(replays[o][0]) for o in ORDER_NAMES}
 
-        # Voting: 50 people at once, each in their own session.
+        # Voting: 50 people at once, each in their own session; first at a (brisk) human pace, then without pause.
         report["load_average_before_votes"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        latencies: list[float] = []
-        counts = {"done": 0, "conflicts": 0, "errors": 0}
-        error_samples: list[str] = []
-        per_voter = args.votes_measured // args.voters
 
-        async def voter(n: int) -> None:
-            local = random.Random(100 + n)
-            for _ in range(per_voter):
-                idea_id, author, down = local.choice(live)
-                person = local.choice(people)
-                while person == author:
+        async def voting(think: float, per_voter: int) -> dict:
+            latencies: list[float] = []
+            counts = {"done": 0, "conflicts": 0, "errors": 0}
+            error_samples: list[str] = []
+
+            async def voter(n: int) -> None:
+                local = random.Random(int(time.time() * 1000) + n)  # fresh ballots on every run
+                for _ in range(per_voter):
+                    if think:
+                        await asyncio.sleep(local.expovariate(1 / think))
+                    idea_id, author, down = local.choice(live)
                     person = local.choice(people)
-                value = -1 if down and local.random() < 0.15 else 1
-                t = time.perf_counter()
-                try:
-                    async with db.transaction() as session:
-                        await service.vote(session, Principal(person_id=person, role=Role.MEMBER), idea_id, value)
-                except Conflict:
-                    counts["conflicts"] += 1
-                except Exception as e:
-                    counts["errors"] += 1
-                    if len(error_samples) < 3:
-                        error_samples.append(repr(e))
-                    continue
-                else:
-                    counts["done"] += 1
-                latencies.append((time.perf_counter() - t) * 1000)
+                    while person == author:
+                        person = local.choice(people)
+                    value = -1 if down and local.random() < 0.15 else 1
+                    t = time.perf_counter()
+                    try:
+                        async with db.transaction() as session:
+                            await service.vote(session, Principal(person_id=person, role=Role.MEMBER), idea_id,
+                                               value)
+                    except Conflict:
+                        counts["conflicts"] += 1
+                    except Exception as e:
+                        counts["errors"] += 1
+                        if len(error_samples) < 3:
+                            error_samples.append(repr(e))
+                        continue
+                    else:
+                        counts["done"] += 1
+                    latencies.append((time.perf_counter() - t) * 1000)
 
-        t0 = time.perf_counter()
-        await asyncio.gather(*(voter(n) for n in range(args.voters)))
-        elapsed = time.perf_counter() - t0
-        out["vote"] = latencies
-        out["vote_counts"] = {**counts, "seconds": round(elapsed, 1),
-                              "per_second": round((counts["done"] + counts["conflicts"]) / elapsed, 1),
-                              "error_samples": error_samples}
-        console.print(f"  votes: {out['vote_counts']}, p95 {_pct(latencies, 95):.1f} ms")
+            t0 = time.perf_counter()
+            cpu0 = time.process_time()
+            await asyncio.gather(*(voter(n) for n in range(args.voters)))
+            elapsed = time.perf_counter() - t0
+            cast = counts["done"] + counts["conflicts"]
+            summary = {**counts, "seconds": round(elapsed, 1), "per_second": round(cast / elapsed, 1),
+                       "process_cpu_ms_per_vote": round((time.process_time() - cpu0) * 1000 / max(cast, 1), 2),
+                       "error_samples": error_samples}
+            console.print(f"  votes (think {think} s): {summary}, p50 {_pct(latencies, 50):.1f} ms,"
+                          f" p95 {_pct(latencies, 95):.1f} ms")
+            return {"latencies": latencies, "counts": summary}
+
+        out["vote"] = await voting(args.think, max(1, round(args.vote_seconds / args.think)))
+        out["vote_flat_out"] = await voting(0.0, args.votes_measured // args.voters)
         with psycopg.connect(conninfo) as conn:
             top, _term = _ranking_sql()
             bad = conn.execute(
@@ -330,7 +342,10 @@ def main() -> int:
     parser.add_argument("--votes", type=int, default=2_000_000)
     parser.add_argument("--requests", type=int, default=200, help="list calls per ranking")
     parser.add_argument("--voters", type=int, default=50, help="concurrent voters")
-    parser.add_argument("--votes-measured", type=int, default=3000, help="votes cast in the voting pass")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean pause in seconds before each vote of a voter in the paced pass (exponential)")
+    parser.add_argument("--vote-seconds", type=float, default=30.0, help="length of the paced voting pass")
+    parser.add_argument("--votes-measured", type=int, default=3000, help="votes cast in the pass without pause")
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench-ideas")
     parser.add_argument("--seed-only", action="store_true")
     args = parser.parse_args()
@@ -375,16 +390,19 @@ def main() -> int:
         table.add_row(f"list by {order}", str(len(samples)), f"{_pct(samples, 50):.1f}", f"{_pct(samples, 95):.1f}",
                       f"{_pct(samples, 99):.1f}", f"{_pct(base, 50):.1f}", f"{ratio:.1f}",
                       f"≤ {TARGETS['list']:.0f}", _mark(ok))
-    votes = out["vote"]
+    votes = out["vote"]["latencies"]
     consistent = out["consistency"]["count_mismatches"] == 0 and out["consistency"]["top_mismatches"] == 0
-    ok = bool(votes) and _pct(votes, 95) <= TARGETS["vote"] and out["vote_counts"]["errors"] == 0
+    ok = bool(votes) and _pct(votes, 95) <= TARGETS["vote"] and out["vote"]["counts"]["errors"] == 0
     met &= ok and consistent
-    report["latency"]["vote"] = {"count": len(votes), "p50": round(_pct(votes, 50), 2),
-                                 "p95": round(_pct(votes, 95), 2), "p99": round(_pct(votes, 99), 2),
-                                 **out["vote_counts"]}
-    table.add_row(f"vote, {args.voters} at once", str(len(votes)), f"{_pct(votes, 50):.1f}",
-                  f"{_pct(votes, 95):.1f}", f"{_pct(votes, 99):.1f}", "—", "—", f"≤ {TARGETS['vote']:.0f}",
-                  _mark(ok))
+    for key, label in (("vote", f"vote, {args.voters} voters, ~1 per {args.think:g} s each"),
+                       ("vote_flat_out", f"vote, {args.voters} voters without pause")):
+        samples, counts = out[key]["latencies"], out[key]["counts"]
+        report["latency"][key] = {"count": len(samples), "p50": round(_pct(samples, 50), 2),
+                                  "p95": round(_pct(samples, 95), 2), "p99": round(_pct(samples, 99), 2), **counts}
+        table.add_row(label, str(len(samples)), f"{_pct(samples, 50):.1f}", f"{_pct(samples, 95):.1f}",
+                      f"{_pct(samples, 99):.1f}", "—", "—",
+                      f"≤ {TARGETS['vote']:.0f}" if key == "vote" else f"{counts['per_second']:.0f} votes/s",
+                      _mark(ok) if key == "vote" else "—")
     table.add_row("counts = votes, every idea", str(out["consistency"]["ideas_checked"]), "—", "—", "—", "—", "—",
                   "0 off", _mark(consistent))
     if isinstance(out["merge"], dict):

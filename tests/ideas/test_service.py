@@ -81,6 +81,24 @@ async def test_one_vote_per_person_never_on_ones_own_idea(db, make_person, campa
     assert (undone.idea.up_count, undone.idea.top) == (0, 0)
 
 
+async def test_a_vote_switches_sides_and_is_taken_back(db, make_person, campaign, idea):
+    owner = await make_person("Owner")
+    voter = await make_person("Voter")
+    made = await campaign(owner, allow_down_votes=True)
+    posted = await idea(owner, made)
+    down = await service.vote(db, voter.principal, posted.item.id, -1)
+    assert (down.idea.up_count, down.idea.down_count, down.my_vote) == (0, 1, -1)
+    up = await service.vote(db, voter.principal, posted.item.id, 1)
+    assert (up.idea.up_count, up.idea.down_count, up.my_vote) == (1, 0, 1)
+    assert up.idea.top == pytest.approx(ranking.wilson(1, 0))
+    back = await service.unvote(db, voter.principal, posted.item.id)
+    assert (back.idea.up_count, back.idea.down_count, back.my_vote) == (0, 0, 0)
+    with pytest.raises(Conflict):
+        await service.unvote(db, voter.principal, posted.item.id)
+    shown = await service.get_idea(db, voter.principal, posted.item.id)
+    assert (shown.idea.up_count, shown.my_vote) == (0, 0)
+
+
 async def test_voting_after_close_is_refused(db, make_person, campaign, idea):
     owner = await make_person("Owner")
     voter = await make_person("Voter")

@@ -8,13 +8,30 @@ modules beside this one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, literal, or_, select, union, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    SmallInteger,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from socius.admin import service as audit
 from socius.communities import service as communities
@@ -520,59 +537,123 @@ def _recount(up: Any, down: Any) -> dict[str, Any]:
 
 async def vote(db: AsyncSession, principal: Principal, idea_id: Any, value: Any) -> IdeaView:
     """One vote per person and idea: up (1), or down (-1) where the campaign allows it. Voting the same way twice
-    is a conflict; voting the other way changes the vote. Counts and rankings change in the same transaction."""
+    is a conflict; voting the other way changes the vote. Counts and rankings change in the same transaction.
+
+    Voting is the portal's hottest write, so it is two statements: one read of everything the rules need, and one
+    write that changes the vote row and the idea's counts together (see `_cast`)."""
     if isinstance(value, bool) or value not in (1, -1):
         raise ValidationFailed.one("value", N_("must be 1 (up) or -1 (down)"))
-    view = await get_idea(db, principal, idea_id)
-    campaign = await db.get(Campaign, view.idea.campaign_id)
-    assert campaign is not None
-    if value == -1 and not campaign.allow_down_votes:
+    ballot = await _ballot(db, principal, idea_id)
+    if value == -1 and not ballot.campaign.allow_down_votes:
         raise ValidationFailed.one("value", N_("this campaign allows only up votes"))
-    _check_can_vote(view, campaign)
-    old = await db.scalar(select(Vote.value).where(Vote.idea_id == view.item.id,
-                                                   Vote.person_id == principal.person_id).with_for_update())
-    if old == value:
+    _check_can_vote(ballot)
+    if ballot.view.my_vote == value:
         raise Conflict(N_("You have already voted on this idea."))
-    if old is None:
-        inserted = await db.scalar(pg_insert(Vote).values(idea_id=view.item.id, person_id=principal.person_id,
-                                                          value=value)
-                                   .on_conflict_do_nothing().returning(Vote.idea_id))
-        if inserted is None:  # the same person voting twice at once: the other request won
-            raise Conflict(N_("You have already voted on this idea."))
-    else:
-        await db.execute(update(Vote).where(Vote.idea_id == view.item.id, Vote.person_id == principal.person_id)
-                         .values(value=value, created_at=utcnow()))
-    up = Idea.up_count + (1 if value == 1 else 0) - (1 if old == 1 else 0)
-    down = Idea.down_count + (1 if value == -1 else 0) - (1 if old == -1 else 0)
-    await db.execute(update(Idea).where(Idea.item_id == view.item.id).values(**_recount(up, down))
-                     .execution_options(synchronize_session=False))
-    await db.refresh(view.idea)
-    view.my_vote = value
-    return view
+    was = ballot.view.my_vote
+    if not await _cast(db, ballot.view, principal, "switch" if was else "insert", value=value, was=was):
+        raise Conflict(N_("You have already voted on this idea."))  # the same person, at the same moment
+    ballot.view.my_vote = value
+    return ballot.view
 
 
 async def unvote(db: AsyncSession, principal: Principal, idea_id: Any) -> IdeaView:
-    view = await get_idea(db, principal, idea_id)
-    campaign = await db.get(Campaign, view.idea.campaign_id)
-    assert campaign is not None
-    _check_can_vote(view, campaign)
-    old = await db.scalar(delete(Vote).where(Vote.idea_id == view.item.id, Vote.person_id == principal.person_id)
-                          .returning(Vote.value))
-    if old is None:
+    ballot = await _ballot(db, principal, idea_id)
+    _check_can_vote(ballot)
+    was = ballot.view.my_vote
+    if was == 0:
         raise Conflict(N_("You have not voted on this idea."))
-    up = Idea.up_count - (1 if old == 1 else 0)
-    down = Idea.down_count - (1 if old == -1 else 0)
-    await db.execute(update(Idea).where(Idea.item_id == view.item.id).values(**_recount(up, down))
-                     .execution_options(synchronize_session=False))
-    await db.refresh(view.idea)
-    view.my_vote = 0
-    return view
+    if not await _cast(db, ballot.view, principal, "delete", value=0, was=was):
+        raise Conflict(N_("You have not voted on this idea."))
+    ballot.view.my_vote = 0
+    return ballot.view
 
 
-def _check_can_vote(view: IdeaView, campaign: Campaign) -> None:
-    if view.idea.merged_into_id is not None or view.idea.pending:
+@dataclass
+class _Ballot:
+    view: IdeaView
+    campaign: Campaign
+    coauthor: bool
+
+
+@functools.cache
+def _ballot_statement(role: Role | None) -> Select[Any]:
+    """The idea, its campaign and the voter's vote, co-authorship, following and role, in one statement. Built once
+    per role, with the voter and the idea bound when it runs: building the expression (the readable clause) cost
+    more than running it."""
+    me = bindparam("voter", type_=BigInteger)
+    voter = Principal(person_id=me, role=role)  # type: ignore[arg-type]  # the clauses only compare person_id
+    return (select(Item, Idea, Campaign,
+                   select(Vote.value).where(Vote.idea_id == Idea.item_id, Vote.person_id == me).scalar_subquery(),
+                   exists().where(IdeaCoauthor.idea_id == Idea.item_id, IdeaCoauthor.person_id == me),
+                   exists().where(Follower.idea_id == Idea.item_id, Follower.person_id == me),
+                   select(CampaignMember.role).where(CampaignMember.campaign_id == Campaign.id,
+                                                     CampaignMember.person_id == me).scalar_subquery())
+            .join(Idea, Idea.item_id == Item.id).join(Campaign, Campaign.id == Idea.campaign_id)
+            .where(Item.id == bindparam("the_idea", type_=BigInteger), Item.deleted_at.is_(None),
+                   access.readable_clause(voter, Campaign)))
+
+
+async def _ballot(db: AsyncSession, principal: Principal, idea_id: Any) -> _Ballot:
+    """What the voting rules need about this idea and this voter (NotFound where they may not read it)."""
+    if not communities.is_id(idea_id) or principal.person_id is None:
+        raise NotFound()
+    me = principal.person_id
+    row = (await db.execute(_ballot_statement(principal.role), {"voter": me, "the_idea": idea_id})).one_or_none()
+    if row is None:
+        raise NotFound()
+    item, idea, campaign, my_vote, coauthor, following, role = row
+    standing = access.Standing(role, principal.can(Permission.CAMPAIGNS_ADMINISTER), campaign.archived_at is not None,
+                               principal.can(Permission.COMMUNITIES_BROWSE))
+    if item.hidden_at is not None and not (standing.can_manage or item.author_id == me):
+        raise NotFound()  # hidden by a moderator, or a guest's idea waiting: only they see it
+    own = item.author_id == me or coauthor
+    view = IdeaView(item=item, idea=idea, my_vote=my_vote or 0, following=following,
+                    can_vote=is_open(campaign) and idea.merged_into_id is None and item.hidden_at is None and not own,
+                    can_manage=standing.can_manage,
+                    # a voter is never an author, so edits only as a manager, and only while the campaign is live
+                    can_edit=standing.can_manage and not standing.archived and idea.merged_into_id is None)
+    return _Ballot(view, campaign, coauthor)
+
+
+@functools.cache
+def _cast_statement(change: str) -> Any:
+    """Changes the vote row (insert, switch or delete) and, only if it changed, the idea's counts and rankings: one
+    statement, the vote's change as a CTE the idea's UPDATE reads. Built once per kind of change; the parameters'
+    names are no column's (an UPDATE would take an execution parameter named like a column as a value to SET)."""
+    idea_id, me = bindparam("the_idea", type_=BigInteger), bindparam("voter", type_=BigInteger)
+    value, was = bindparam("new_value", type_=SmallInteger), bindparam("old_value", type_=SmallInteger)
+    mine = (Vote.idea_id == idea_id, Vote.person_id == me)
+    changed = {
+        "insert": pg_insert(Vote).values(idea_id=idea_id, person_id=me, value=value).on_conflict_do_nothing(),
+        "switch": update(Vote).where(*mine, Vote.value == was).values(value=value, created_at=func.now()),
+        "delete": delete(Vote).where(*mine, Vote.value == was),
+    }[change].returning(Vote.idea_id).cte("changed")
+    up, down = bindparam("up_delta", type_=Integer), bindparam("down_delta", type_=Integer)
+    return (update(Idea).where(Idea.item_id == idea_id, exists(select(changed.c.idea_id)))
+            .values(**_recount(Idea.up_count + up, Idea.down_count + down))
+            .returning(Idea.up_count, Idea.down_count, Idea.top, Idea.hot))
+
+
+async def _cast(db: AsyncSession, view: IdeaView, principal: Principal, change: str, *, value: int, was: int) -> bool:
+    """Applies a vote's change. A concurrent request by the same person (a double click) finds the row already
+    changed, changes nothing and gets False; voters of one idea serialise on its row, and each UPDATE reads the
+    counts the previous one left, so nothing is lost or counted twice."""
+    connection = await db.connection()  # plain Core: the ORM's bulk-update machinery is not needed here
+    row = (await connection.execute(_cast_statement(change), {
+        "the_idea": view.item.id, "voter": principal.person_id, "new_value": value, "old_value": was,
+        "up_delta": (value == 1) - (was == 1), "down_delta": (value == -1) - (was == -1)})).one_or_none()
+    if row is None:
+        return False
+    for name, new in zip(("up_count", "down_count", "top", "hot"), row, strict=True):
+        set_committed_value(view.idea, name, new)
+    return True
+
+
+def _check_can_vote(ballot: _Ballot) -> None:
+    view = ballot.view
+    if view.idea.merged_into_id is not None or view.idea.pending or view.item.hidden_at is not None:
         raise Conflict(N_("This idea cannot be voted on."))
-    if not is_open(campaign):
+    if not is_open(ballot.campaign):
         raise Conflict(N_("Voting in this campaign is closed."))
     if not view.can_vote:
         raise PermissionDenied(N_("You cannot vote on your own idea."))
