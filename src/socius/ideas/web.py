@@ -7,7 +7,9 @@ A refused button (409, 403, 422) shows the idea's page again with the reason abo
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -98,6 +100,9 @@ async def _campaign_form(request: Request, db, principal, campaign, values: dict
                          errors: dict[str, str] | None = None, error: str | None = None, status: int = 200
                          ) -> Response:
     mine = await communities.catalog(db, principal, communities.CatalogQuery(mine=True, limit=100))
+    if campaign is not None and campaign.community_id and campaign.community_id not in {c.id for c in mine}:
+        with contextlib.suppress(NotFound):  # a co-manager outside the community still sees (and keeps) it
+            mine.append(await communities.get_community(db, principal, campaign.community_id))
     rows = list(values.get("criteria") or [])
     context = {"values": {**values, "criteria": rows + [{"name": "", "weight": ""}] * CRITERIA_ROWS},
                "errors": errors or {}, "error": error, "campaign": campaign, "communities": mine}
@@ -299,7 +304,7 @@ async def _metrics_page(request: Request, db, principal, campaign_id: int | None
         found = await idea_metrics.overall_metrics(db, principal, *period)
         csv_url = "/api/v1/ideas/metrics.csv"
     if not errors and (start or end):
-        csv_url += "?" + "&".join(f"{k}={v}" for k, v in (("start", start), ("end", end)) if v)
+        csv_url += "?" + urlencode({k: v for k, v in (("start", start), ("end", end)) if v})
     return render(request, "ideas/metrics.html", {
         "campaign": campaign, "metrics": found, "errors": errors,
         "values": {"start": start, "end": end}, "csv_url": csv_url, "stage_name": _stage_name,
