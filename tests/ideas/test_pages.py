@@ -20,7 +20,8 @@ async def test_a_campaign_walked_through_the_pages(db, make_person, browser, cam
     assert (await as_owner.get("/campaigns/new")).status_code == 200
     bad = await as_owner.post("/campaigns", {"title": ""})
     assert bad.status_code == 422
-    made = await as_owner.post("/campaigns", {"title": "綠色機房挑戰", "brief": "如何降低能耗？"})
+    made = await as_owner.post("/campaigns", {"title": "綠色機房挑戰", "brief": "如何降低能耗？",
+                                              "moderate_guests": "on"})  # checked on a new form
     assert made.status_code == 303, made.text
     page_url = made.headers["location"]
     cid = int(page_url.rsplit("/", 1)[1])

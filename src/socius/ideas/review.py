@@ -131,6 +131,24 @@ async def assign_reviewers(db: AsyncSession, principal: Principal, idea_id: Any,
     return added
 
 
+async def unassign_reviewer(db: AsyncSession, principal: Principal, idea_id: Any, person_id: Any, *,
+                            ip: str = "") -> None:
+    """Managers take back an assignment (and its draft); a submitted review stays, since the score counts it."""
+    item, _, campaign = await _idea(db, principal, idea_id)
+    found = await access.require_manager(db, principal, campaign)
+    if found.archived:
+        raise Conflict(N_("This campaign is archived: it can be read but not changed."))
+    row = await db.get(ReviewAssignment, (item.id, person_id)) if communities.is_id(person_id) else None
+    if row is None:
+        raise NotFound()
+    if row.submitted_at is not None:
+        raise Conflict(N_("This review was already submitted: it counts in the idea's score and stays."))
+    await db.execute(delete(ReviewScore).where(ReviewScore.idea_id == item.id, ReviewScore.reviewer_id == person_id))
+    await db.delete(row)
+    await db.flush()
+    await audit.record(db, principal, "idea.review.unassign", "item", item.id, old={"reviewer_id": person_id}, ip=ip)
+
+
 # --- reviewing -----------------------------------------------------------------------------------------------------
 
 @dataclass

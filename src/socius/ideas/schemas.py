@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 from socius.content.schemas import ItemOut, Strict, TextEdit, TextIn
+from socius.ideas import metrics as idea_metrics
+from socius.ideas import review as idea_review
 from socius.ideas.models import Campaign, StageChange
 from socius.ideas.service import IdeaView
 from socius.people.schemas import PersonRef
@@ -186,3 +188,108 @@ class SimilarOut(BaseModel):
 
 class SimilarListOut(BaseModel):
     items: list[SimilarOut]
+
+
+# --- reviews and metrics ------------------------------------------------------------------------------------------
+
+class ReviewersIn(BaseModel):
+    person_ids: list[Any]
+
+
+class ReviewersOut(BaseModel):
+    added: list[int]
+
+
+class ReviewIn(BaseModel):
+    scores: dict[str, Any] | None = None
+    comment: str | None = None
+    submit: bool = False
+
+
+class ReviewOut(BaseModel):
+    reviewer_id: int
+    reviewer_name: str
+    scores: dict[str, int]
+    comment: str
+    submitted_at: dt.datetime | None
+    score: float | None
+
+    @classmethod
+    def of(cls, r: idea_review.Review) -> ReviewOut:
+        return cls(reviewer_id=r.reviewer_id, reviewer_name=r.reviewer_name,
+                   scores={str(k): v for k, v in r.scores.items()}, comment=r.comment,
+                   submitted_at=r.submitted_at, score=r.score)
+
+
+class CriterionOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    weight: float
+
+
+class ReviewFormOut(BaseModel):
+    idea_id: int
+    criteria: list[CriterionOut]
+    mine: ReviewOut
+    others_visible: bool
+    others: list[ReviewOut]
+
+    @classmethod
+    def of(cls, form: idea_review.ReviewForm) -> ReviewFormOut:
+        return cls(idea_id=form.item.id, criteria=[CriterionOut(id=c.id, name=c.name, description=c.description,
+                                                                weight=c.weight) for c in form.criteria],
+                   mine=ReviewOut.of(form.mine), others_visible=form.others_visible,
+                   others=[ReviewOut.of(r) for r in form.others])
+
+
+class ReviewsOut(BaseModel):
+    items: list[ReviewOut]
+
+
+class MyReviewOut(BaseModel):
+    idea_id: int
+    title: str
+    campaign_id: int
+    campaign_title: str
+    assigned_at: dt.datetime
+    submitted_at: dt.datetime | None
+    score: float | None
+
+
+class MyReviewsOut(BaseModel):
+    items: list[MyReviewOut]
+
+
+class CountOut(BaseModel):
+    key: str
+    count: int
+
+
+class DurationOut(BaseModel):
+    stage: str
+    seconds: float
+
+
+class MetricsOut(BaseModel):
+    campaign_id: int | None
+    start: dt.datetime | None
+    end: dt.datetime
+    funnel: list[CountOut]
+    contributors: int
+    new_voices: int
+    time_to_first_idea_seconds: float | None
+    departments: list[CountOut] = Field(description="people taking part, by department ('' for none)")
+    employees: int
+    guests: int
+    time_in_stage: list[DurationOut]
+    review_agreement: float | None
+
+    @classmethod
+    def of(cls, m: idea_metrics.Metrics) -> MetricsOut:
+        return cls(campaign_id=m.campaign_id, start=m.start, end=m.end,
+                   funnel=[CountOut(key=s, count=n) for s, n in m.funnel], contributors=m.contributors,
+                   new_voices=m.new_voices, time_to_first_idea_seconds=m.time_to_first_idea,
+                   departments=[CountOut(key=d, count=n) for d, n in m.departments], employees=m.employees,
+                   guests=m.guests, time_in_stage=[DurationOut(stage=s, seconds=x) for s, x in m.time_in_stage],
+                   review_agreement=m.agreement)
