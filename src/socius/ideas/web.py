@@ -14,7 +14,7 @@ from socius.core.authz import Permission
 from socius.core.errors import Conflict, PermissionDenied, SociusError, ValidationFailed
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
-from socius.ideas import access, graduation, merging, service
+from socius.ideas import access, graduation, guests, merging, service
 from socius.ideas.access import get_campaign
 from socius.people import service as people
 from socius.search import runtime as search_runtime
@@ -125,8 +125,7 @@ async def campaign_settings(request: Request, db: Session, principal: Caller, ca
     values = {"title": campaign.title, "brief": campaign.brief_md, "tags": ", ".join(campaign.tags),
               "audience": campaign.audience,
               "closes_at": campaign.closes_at.isoformat() if campaign.closes_at else ""}
-    return render(request, "ideas/campaign_form.html", {
-        "values": values, "errors": {}, "campaign": campaign, "members": await service.members(db, campaign)})
+    return render(request, "ideas/campaign_form.html", {"values": values, "errors": {}, "campaign": campaign})
 
 
 @router.post("/campaigns/{campaign_id}/settings")
@@ -139,19 +138,8 @@ async def save_settings(request: Request, db: Session, principal: Caller, campai
         await service.change_campaign(db, principal, campaign.id, values, ip=client_ip(request))
     except ValidationFailed as error:
         return render(request, "ideas/campaign_form.html", {
-            "values": form, "errors": error.by_field(), "campaign": campaign,
-            "members": await service.members(db, campaign)}, status=error.status)
+            "values": form, "errors": error.by_field(), "campaign": campaign}, status=error.status)
     return RedirectResponse(f"/campaigns/{campaign.id}/settings", status_code=303)
-
-
-@router.post("/campaigns/{campaign_id}/members")
-async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
-    form = await _form(request)
-    raw = form.get("person_id", "").strip()
-    person_id: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
-    await service.add_members(db, principal, campaign_id, [person_id], form.get("role") or "participant",
-                              ip=client_ip(request))
-    return RedirectResponse(f"/campaigns/{campaign_id}/settings", status_code=303)
 
 
 @router.post("/campaigns/{campaign_id}/archive")
@@ -245,3 +233,64 @@ async def graduate_form(request: Request, db: Session, principal: Caller, idea_i
     except _REFUSED as error:
         return _back(idea_id, error)
     return RedirectResponse(f"/communities/{made.id}", status_code=303)
+
+
+# --- members and guests ---------------------------------------------------------------------------------------------
+
+def _refusal(error: SociusError) -> str:
+    return "; ".join(error.by_field().values()) if isinstance(error, ValidationFailed) else error.render_message()
+
+
+async def _members_page(request: Request, db, principal, campaign_id: int, *, status: int = 200,
+                        error: SociusError | None = None, values: dict | None = None) -> Response:
+    campaign = await get_campaign(db, principal, campaign_id)
+    await access.require_manager(db, principal, campaign)
+    done = request.query_params.get("done")
+    return render(request, "ideas/members.html", {
+        "campaign": campaign, "members": await service.members(db, principal, campaign),
+        "by_email": await guests.outstanding(db, campaign.id), "values": values or {},
+        "errors": error.by_field() if isinstance(error, ValidationFailed) else {},
+        "error": _refusal(error) if error is not None else None,
+        "notice": done if done in ("added", "emailed") else None}, status=status)
+
+
+async def _members_action(request: Request, db, principal, campaign_id: int, action, notice: str,
+                          values: dict | None = None) -> Response:
+    """Run a change of the members; back to the page, or the page again with why it was refused (a 4xx rolls
+    the request's transaction back: nothing changed)."""
+    try:
+        await action()
+    except _REFUSED as error:
+        return await _members_page(request, db, principal, campaign_id, status=error.status, error=error,
+                                   values=values)
+    return RedirectResponse(f"/campaigns/{campaign_id}/members" + (f"?done={notice}" if notice else ""),
+                            status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/members")
+async def members_page(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    return await _members_page(request, db, principal, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/members")
+async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    form = await _form(request)
+    raw = form.get("person_id", "").strip()
+    person_id: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
+    return await _members_action(request, db, principal, campaign_id, lambda: service.add_members(
+        db, principal, campaign_id, [person_id], form.get("role") or "participant", ip=client_ip(request)), "added")
+
+
+@router.post("/campaigns/{campaign_id}/members/invite-email")
+async def invite_email(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    form = await _form(request)
+    values = {"emails": form.get("emails", ""), "name": form.get("name", "")}
+    return await _members_action(request, db, principal, campaign_id, lambda: guests.invite_by_email(
+        db, principal, campaign_id, values["emails"], name=values["name"], ip=client_ip(request)), "emailed", values)
+
+
+@router.post("/campaigns/{campaign_id}/members/{person_id}/remove")
+async def remove_member(request: Request, db: Session, principal: Caller, campaign_id: int,
+                        person_id: int) -> Response:
+    return await _members_action(request, db, principal, campaign_id, lambda: service.remove_member(
+        db, principal, campaign_id, person_id, ip=client_ip(request)), "")
