@@ -125,7 +125,9 @@ async def campaign_settings(request: Request, db: Session, principal: Caller, ca
     values = {"title": campaign.title, "brief": campaign.brief_md, "tags": ", ".join(campaign.tags),
               "audience": campaign.audience,
               "closes_at": campaign.closes_at.isoformat() if campaign.closes_at else ""}
-    return render(request, "ideas/campaign_form.html", {"values": values, "errors": {}, "campaign": campaign})
+    return render(request, "ideas/campaign_form.html", {
+        "values": values, "errors": {}, "campaign": campaign,
+        "members": await service.members(db, principal, campaign)})
 
 
 @router.post("/campaigns/{campaign_id}/settings")
@@ -138,7 +140,8 @@ async def save_settings(request: Request, db: Session, principal: Caller, campai
         await service.change_campaign(db, principal, campaign.id, values, ip=client_ip(request))
     except ValidationFailed as error:
         return render(request, "ideas/campaign_form.html", {
-            "values": form, "errors": error.by_field(), "campaign": campaign}, status=error.status)
+            "values": form, "errors": error.by_field(), "campaign": campaign,
+            "members": await service.members(db, principal, campaign)}, status=error.status)
     return RedirectResponse(f"/campaigns/{campaign.id}/settings", status_code=303)
 
 
