@@ -162,6 +162,21 @@ async def invite(db: AsyncSession, principal: Principal, guest: Person, **place:
     return row
 
 
+async def invite_new_guest(db: AsyncSession, principal: Principal, email: str, name: str, result: Invited, *,
+                           ip: str = "", **place: int) -> Person:
+    """An address nobody has: a new guest invited into the place (`community_id=` or `campaign_id=`; the caller
+    makes them a member of it), audited and counted in `result`."""
+    guest = await new_guest(db, principal, email, name)
+    await invite(db, principal, guest, **place)
+    [(column, place_id)] = place.items()
+    kind = column.removesuffix("_id")
+    await audit.record(db, principal, f"{kind}.invite_guest", kind, place_id,
+                       new={"person_id": guest.id, "email": email}, ip=ip)
+    result.person_ids.append(guest.id)
+    result.new_guests.append(guest.id)
+    return guest
+
+
 async def unanswered(db: AsyncSession, person_id: int, **place: int) -> GuestInvitation | None:
     """The person's latest invitation into the place that is not accepted yet."""
     return await db.scalar(select(GuestInvitation).filter_by(person_id=person_id, accepted_at=None, **place)

@@ -43,14 +43,10 @@ async def invite_by_email(db: AsyncSession, principal: Principal, community_id: 
             continue
         # Under a restricted parent only the parent's members may belong: a new guest is none.
         await service._check_parent_membership(db, community, 0)
-        guest = await invitations.new_guest(db, principal, email, name if len(addresses) == 1 else "")
+        guest = await invitations.invite_new_guest(db, principal, email, name if len(addresses) == 1 else "",
+                                                   result, ip=ip, community_id=community.id)
         db.add(Membership(community_id=community.id, person_id=guest.id, state=MemberState.INVITED.value,
                           invited_by=principal.person_id))
-        await invitations.invite(db, principal, guest, community_id=community.id)
-        await audit.record(db, principal, "community.invite_guest", "community", community.id,
-                           new={"person_id": guest.id, "email": email}, ip=ip)
-        result.person_ids.append(guest.id)
-        result.new_guests.append(guest.id)
     return result
 
 

@@ -35,14 +35,10 @@ async def invite_by_email(db: AsyncSession, principal: Principal, campaign_id: A
     for email in addresses:
         person = existing.get(email)
         if person is None:
-            guest = await invitations.new_guest(db, principal, email, name if len(addresses) == 1 else "")
+            guest = await invitations.invite_new_guest(db, principal, email, name if len(addresses) == 1 else "",
+                                                       result, ip=ip, campaign_id=campaign.id)
             db.add(CampaignMember(campaign_id=campaign.id, person_id=guest.id, role=CampaignRole.PARTICIPANT.value,
                                   invited_by=principal.person_id))
-            await invitations.invite(db, principal, guest, campaign_id=campaign.id)
-            await audit.record(db, principal, "campaign.invite_guest", "campaign", campaign.id,
-                               new={"person_id": guest.id, "email": email}, ip=ip)
-            result.person_ids.append(guest.id)
-            result.new_guests.append(guest.id)
             continue
         pending = await invitations.unanswered(db, person.id, campaign_id=campaign.id)
         if pending is not None and await db.get(CampaignMember, (campaign.id, person.id)) is not None:
