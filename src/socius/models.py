@@ -1,9 +1,9 @@
 """Every module's models, imported so SQLAlchemy and Alembic see the whole schema."""
 
-from socius.accounts.models import Account, ApiToken, LoginFailure, WebSession
+from socius.accounts.models import Account, ApiToken, GuestInvitation, LoginFailure, WebSession
 from socius.activity.models import Activity, ActivityTag, Follow
 from socius.admin.models import AuditEntry
-from socius.communities.models import Community, GuestInvitation, Membership
+from socius.communities.models import Community, Membership
 from socius.content.models import Item, ItemLike, Report
 from socius.core.db import Base
 from socius.directory.models import DirectoryIdentity, DirectoryReview, DirectorySource, DirectorySync

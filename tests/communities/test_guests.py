@@ -8,10 +8,10 @@ import re
 
 from sqlalchemy import select
 
-from socius.accounts.models import Account
+from socius.accounts import invitations as guests
+from socius.accounts.models import Account, GuestInvitation
 from socius.admin.models import AuditEntry
-from socius.communities import guests
-from socius.communities.models import GuestInvitation, Membership
+from socius.communities.models import Membership
 from socius.notifications.models import Notification
 from socius.people.models import Person
 from tests.conftest import csrf_from
@@ -41,7 +41,7 @@ async def test_a_new_address_becomes_a_guest_who_sets_a_password_and_sees_only_t
     account = await db.scalar(select(Account).where(Account.person_id == guest_id))
     assert account.username == "jane.doe" and account.password_hash is None  # no usable password yet
     assert (await db.get(Membership, (partners.id, guest_id))).state == "invited"
-    [job] = await deferred(db, "community_guest_invitation")
+    [job] = await deferred(db, "guest_invitation")
     actions = set(await db.scalars(select(AuditEntry.action).where(AuditEntry.object_id == str(partners.id))))
     assert "community.invite_guest" in actions
 
@@ -105,7 +105,7 @@ async def test_an_address_someone_has_is_an_ordinary_invitation(db, api, make_pe
     made = await community(owner, "Team", access="restricted")
     response = await invite(await api(owner), made.id, emails=["KNOWN@example.com"])
     assert response.json() == {"person_ids": [known.id], "new_guests": [], "resent": []}
-    assert await deferred(db, "community_guest_invitation") == []
+    assert await deferred(db, "guest_invitation") == []
     told = list(await db.scalars(select(Notification.kind).where(Notification.person_id == known.id)))
     assert told == ["invited"]
     assert await db.scalar(select(Person.id).where(Person.email == "known@example.com", Person.id != known.id)) \
@@ -131,7 +131,7 @@ async def test_expired_withdrawn_and_unknown_links_are_404(db, app, api, make_pe
     client = await api(owner)
     response = await invite(client, made.id, emails=["a@partner.example", "b@partner.example"])
     first, second = response.json()["new_guests"]
-    jobs = await deferred(db, "community_guest_invitation")
+    jobs = await deferred(db, "guest_invitation")
     for job in jobs:
         await guests.send_invitation(db, mail_settings, job["invitation_id"])
     token_a = re.search(r"/invitations/([\w-]+)", body(sink.to("a@partner.example")[0])).group(1)

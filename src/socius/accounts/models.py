@@ -1,10 +1,10 @@
-"""Credentials, browser sessions, personal API tokens and login attempts."""
+"""Credentials, browser sessions, personal API tokens, login attempts and guests' invitations by e-mail."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from socius.core.db import Base
@@ -65,3 +65,27 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
 
     __table_args__ = (Index("ix_login_failure_key_at", "key", "at"),)
+
+
+class GuestInvitation(Base):
+    """An e-mail invitation of a new guest to a community or a campaign (`accounts.invitations`). The one-time
+    link's token is stored only as its SHA-256, made by the job that sends the e-mail (so it never sits in a table
+    in clear)."""
+
+    __tablename__ = "guest_invitation"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # What the guest is invited to: a community, or a campaign of the idea portal.
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    locale: Mapped[str] = mapped_column(String(16))  # the inviter's language: the e-mail and the page use it
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    accepted_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint("(community_id IS NULL) <> (campaign_id IS NULL)", name="one_place"),)

@@ -1,4 +1,4 @@
-"""Housekeeping for accounts."""
+"""Housekeeping for accounts, and the e-mail inviting a new guest (with its one-time link)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import datetime as dt
 
 from sqlalchemy import delete, or_
 
+from socius.accounts import invitations
 from socius.accounts.models import LoginFailure, WebSession
 from socius.config import get_settings
 from socius.core.db import utcnow
 from socius.core.jobs import job
 from socius.core.runtime import database
+from socius.notifications.tasks import RETRY
 
 
 @job("prune_sessions", cron="17 * * * *", queueing_lock="prune_sessions")
@@ -25,3 +27,15 @@ async def prune_sessions(timestamp: int) -> None:
         )
         window = dt.timedelta(minutes=settings.login_window_minutes)
         await db.execute(delete(LoginFailure).where(LoginFailure.at < now - 4 * window))
+
+
+@job(invitations.JOB, retry=RETRY)
+async def guest_invitation(invitation_id: int) -> None:
+    """Make the invitation's token and send the link. An SMTP failure rolls back (no token kept) and retries."""
+    from socius.notifications import mailing
+
+    settings = get_settings()
+    if not mailing.configured(settings):
+        return
+    async with database().transaction() as db:
+        await invitations.send_invitation(db, settings, invitation_id)

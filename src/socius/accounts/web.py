@@ -8,12 +8,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from socius.accounts import service
+from socius.accounts import invitations, service
 from socius.accounts.models import Account
 from socius.core import i18n
 from socius.core.auth import LOCALE_COOKIE, SESSION_COOKIE
 from socius.core.context import cookie_header
-from socius.core.errors import RateLimited, ValidationFailed
+from socius.core.errors import Conflict, RateLimited, ValidationFailed
 from socius.core.i18n import N_
 from socius.core.requests import Caller, MaybeCaller, Session, client_ip, safe_next
 from socius.core.templating import render
@@ -142,3 +142,34 @@ async def change_password(
         message = i18n.gettext(N_("is not your current password"))
         return await _settings(request, db, principal, password_errors={"current": message})
     return RedirectResponse("/login?changed=1", status_code=303)
+
+
+# --- a guest's invitation link (into a community or a campaign) -----------------------------------------------------
+
+@router.get("/invitations/{token}")
+async def invitation(request: Request, db: Session, principal: MaybeCaller, token: str) -> Response:
+    found = await invitations.pending(db, token)
+    return render(request, "accounts/invitation.html", {"found": found, "token": token, "errors": {}})
+
+
+@router.post("/invitations/{token}")
+async def accept_invitation(request: Request, db: Session, principal: MaybeCaller, token: str) -> Response:
+    form = await request.form()
+    try:
+        found = await invitations.accept(db, token, form.get("password"), form.get("repeat"), ip=client_ip(request))
+    except (ValidationFailed, Conflict) as error:
+        found = await invitations.pending(db, token)
+        message = "; ".join(error.by_field().values()) if isinstance(error, ValidationFailed) \
+            else error.render_message()
+        return render(request, "accounts/invitation.html", {
+            "found": found, "token": token, "error": message,
+            "errors": error.by_field() if isinstance(error, ValidationFailed) else {}}, status=error.status)
+    settings = request.app.state.settings
+    raw = await service.start_session(db, found.guest, absolute=dt.timedelta(hours=settings.session_absolute_hours),
+                                      user_agent=request.headers.get("user-agent", ""), ip=client_ip(request),
+                                      replaces=request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(found.where.url, status_code=303)
+    response.headers.append("set-cookie", cookie_header(
+        SESSION_COOKIE, raw, max_age=settings.session_absolute_hours * 3600,
+        secure=settings.secure_cookies).decode())
+    return response

@@ -1,23 +1,20 @@
 """Pages: the communities catalog, creating a community, its overview, members (requests, invitations by
-person or e-mail, roles), settings and archiving, the moderation queues, and the guest's invitation link."""
+person or e-mail, roles), settings and archiving, and the moderation queues. The guest's invitation link is
+`accounts.web`'s."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from socius.accounts import service as accounts
 from socius.communities import guests, service
 from socius.communities.models import Access, MemberRole, MemberState
 from socius.content import service as content
-from socius.core.auth import SESSION_COOKIE
 from socius.core.authz import Permission
-from socius.core.context import cookie_header
 from socius.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, SociusError, ValidationFailed
-from socius.core.requests import Caller, MaybeCaller, Session, client_ip, safe_next
+from socius.core.requests import Caller, Session, client_ip, safe_next
 from socius.core.templating import render
 from socius.people import service as people
 
@@ -320,32 +317,3 @@ async def moderate(request: Request, db: Session, principal: Caller, item_id: in
         raise NotFound()
     await content.set_hidden(db, principal, item_id, action == "hide", ip=client_ip(request))
     return RedirectResponse(safe_next(str(form.get("next", "")), "/admin/moderation"), status_code=303)
-
-
-# --- the guest's invitation link ------------------------------------------------------------------------------------
-
-@router.get("/invitations/{token}")
-async def invitation(request: Request, db: Session, principal: MaybeCaller, token: str) -> Response:
-    found = await guests.pending(db, token)
-    return render(request, "communities/invitation.html", {"found": found, "token": token, "errors": {}})
-
-
-@router.post("/invitations/{token}")
-async def accept_invitation(request: Request, db: Session, principal: MaybeCaller, token: str) -> Response:
-    form = await request.form()
-    try:
-        found = await guests.accept(db, token, form.get("password"), form.get("repeat"), ip=client_ip(request))
-    except (ValidationFailed, Conflict) as error:
-        found = await guests.pending(db, token)
-        return render(request, "communities/invitation.html", {
-            "found": found, "token": token, "error": _message(error),
-            "errors": error.by_field() if isinstance(error, ValidationFailed) else {}}, status=error.status)
-    settings = request.app.state.settings
-    raw = await accounts.start_session(db, found.guest, absolute=dt.timedelta(hours=settings.session_absolute_hours),
-                                       user_agent=request.headers.get("user-agent", ""), ip=client_ip(request),
-                                       replaces=request.cookies.get(SESSION_COOKIE))
-    response = RedirectResponse(f"/communities/{found.community.id}", status_code=303)
-    response.headers.append("set-cookie", cookie_header(
-        SESSION_COOKIE, raw, max_age=settings.session_absolute_hours * 3600,
-        secure=settings.secure_cookies).decode())
-    return response

@@ -270,7 +270,7 @@ async def announce(db: AsyncSession, principal: Principal, item: Item, *, verb: 
             and parent.author_id not in mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
                                    url=item_url(item, parent), community_id=item.community_id,
-                                   title=parent.title or excerpt(parent))
+                                   campaign_id=item.campaign_id, title=parent.title or excerpt(parent))
 
 
 async def edit_item(db: AsyncSession, principal: Principal, item: Item, values: dict[str, Any], *,
@@ -373,7 +373,7 @@ async def _notify_mentions(db: AsyncSession, principal: Principal, item: Item, p
         if await db.scalar(select(exists().where(Item.id == item.id, readable_clause(reader)))) \
                 and await notifications.notify(db, person_id, "mentioned", actor_id=principal.person_id,
                                                url=item_url(item), community_id=item.community_id,
-                                               title=item.title or excerpt(item)):
+                                               campaign_id=item.campaign_id, title=item.title or excerpt(item)):
             told.append(person_id)
     return told
 
@@ -419,7 +419,7 @@ async def set_like(db: AsyncSession, principal: Principal, item_id: Any, liked: 
             if item.author_id is not None:
                 await notifications.notify(db, item.author_id, "liked", actor_id=principal.person_id,
                                            url=item_url(item), community_id=item.community_id,
-                                       title=item.title or excerpt(item))
+                                           campaign_id=item.campaign_id, title=item.title or excerpt(item))
     else:
         result = await db.execute(delete(ItemLike).where(ItemLike.item_id == item.id,
                                                          ItemLike.person_id == principal.person_id))

@@ -28,6 +28,8 @@ from socius.core.db import one_of, utcnow
 from socius.core.errors import Conflict, NotFound, PermissionDenied
 from socius.core.i18n import N_
 from socius.ideas.models import Audience, Campaign, CampaignMember, CampaignRole, IdeaCoauthor
+from socius.notifications import service as notifications
+from socius.people.models import Person, Role
 
 MANAGERS = (CampaignRole.OWNER.value, CampaignRole.MANAGER.value)
 _Inner = aliased(Campaign, name="readable_campaign")
@@ -155,3 +157,20 @@ def is_open(campaign: Campaign) -> bool:
     now = utcnow()
     return campaign.archived_at is None and campaign.opens_at <= now and (
         campaign.closes_at is None or now < campaign.closes_at)
+
+
+def person_reads_clause(campaign_id: Any, person_id: Any) -> ColumnElement[bool]:
+    """SQL twin of `readable_clause` for a person given by a column (no Principal at hand): what the notification
+    filter checks when a notification is shown or mailed, so someone removed from a private campaign (or a guest
+    removed from any) is never shown or sent what happens in it, not even its titles."""
+    reader = aliased(Person, name="campaign_reader")
+    role = select(reader.role).where(reader.id == person_id).scalar_subquery()
+    member = exists().where(CampaignMember.campaign_id == campaign_id, CampaignMember.person_id == person_id)
+    open_to = exists().where(_Inner.id == campaign_id, or_(
+        _Inner.audience == Audience.EMPLOYEES.value,
+        (_Inner.audience == Audience.COMMUNITY.value)
+        & communities.person_reads_clause(_Inner.community_id, person_id)))
+    return or_(role == Role.ADMINISTRATOR.value, member, open_to & (role != Role.GUEST.value))
+
+
+notifications.set_visibility_filter(person_reads_clause, "campaign_id")

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
+from socius.communities.schemas import Invited
 from socius.core.requests import Caller, Session, client_ip, json_response
-from socius.ideas import graduation, merging, service
+from socius.ideas import graduation, guests, merging, service
 from socius.ideas import metrics as idea_metrics
 from socius.ideas import review as idea_review
 from socius.ideas.access import get_campaign
@@ -23,6 +24,7 @@ from socius.ideas.schemas import (
     IdeaIn,
     IdeaOut,
     IdeasOut,
+    InvitationsIn,
     MemberOut,
     MembersIn,
     MembersOut,
@@ -117,7 +119,7 @@ async def archive_campaign(request: Request, db: Session, principal: Caller, cam
 @router.get("/campaigns/{campaign_id}/members", response_model=MembersOut)
 async def members(db: Session, principal: Caller, campaign_id: int) -> Response:
     found = await get_campaign(db, principal, campaign_id)
-    rows = await service.members(db, found)
+    rows = await service.members(db, principal, found)
     return json_response(MembersOut(items=[MemberOut(person=person_ref(p), role=r) for p, r in rows]))
 
 
@@ -126,6 +128,15 @@ async def add_members(request: Request, db: Session, principal: Caller, campaign
                       body: MembersIn) -> Response:
     await service.add_members(db, principal, campaign_id, list(body.person_ids), body.role, ip=client_ip(request))
     return await members(db, principal, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/invitations", response_model=Invited)
+async def invite_by_email(request: Request, db: Session, principal: Caller, campaign_id: int,
+                          body: InvitationsIn) -> Response:
+    """Invite addresses as participants: people who have them are added, others become guests sent a link."""
+    done = await guests.invite_by_email(db, principal, campaign_id, list(body.emails), name=body.name,
+                                        ip=client_ip(request))
+    return json_response(Invited(person_ids=done.person_ids, new_guests=done.new_guests, resent=done.resent))
 
 
 @router.delete("/campaigns/{campaign_id}/members/{person_id}", status_code=204)

@@ -123,8 +123,8 @@ async def merge(db: AsyncSession, principal: Principal, source_id: Any, target_i
     await db.flush()
     await _touch(db, [a, b])
     await notifications.notify_many(db, _authors(b), "idea_merged", actor_id=principal.person_id,
-                                    url=content.item_url(target_item), title=source_item.title,
-                                    target=target_item.title)
+                                    url=content.item_url(target_item), campaign_id=campaign.id,
+                                    title=source_item.title, target=target_item.title)
     await audit.record(db, principal, "idea.merge", "item", b,
                        new={"into": a, "merge_id": row.id, "votes": moved_votes, "followers": moved_followers,
                             "comments": len(comment_ids)}, ip=ip)
@@ -189,7 +189,8 @@ async def unmerge(db: AsyncSession, principal: Principal, merge_id: Any, *, ip: 
     await db.flush()
     await _touch(db, [a, b])
     await notifications.notify_many(db, _authors(b), "idea_unmerged", actor_id=principal.person_id,
-                                    url=content.item_url(source_item), title=source_item.title)
+                                    url=content.item_url(source_item), campaign_id=source_item.campaign_id,
+                                    title=source_item.title)
     await audit.record(db, principal, "idea.unmerge", "item", b, old={"into": a, "merge_id": row.id}, ip=ip)
     await db.refresh(target)
     await db.refresh(source)

@@ -126,7 +126,8 @@ async def assign_reviewers(db: AsyncSession, principal: Principal, idea_id: Any,
     await db.flush()
     for person_id in added:
         await notifications.notify(db, person_id, "idea_review_assigned", actor_id=principal.person_id,
-                                   url=f"/ideas/{item.id}/review", title=item.title)
+                                   url=f"/ideas/{item.id}/review", campaign_id=item.campaign_id,
+                                   title=item.title)
     await audit.record(db, principal, "idea.review.assign", "item", item.id, new={"reviewer_ids": added}, ip=ip)
     return added
 

@@ -112,6 +112,13 @@ class MembersIn(Strict):
     role: Literal["participant", "manager"] = "participant"
 
 
+class InvitationsIn(Strict):
+    """Addresses to invite as participants (an address nobody has becomes a guest invited by e-mail)."""
+
+    emails: list[StrictStr]
+    name: StrictStr = ""  # a new guest's name, when one address is given
+
+
 class IdeaOut(ItemOut):
     campaign_id: int
     stage: str

@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from socius.accounts import invitations
 from socius.admin import service as audit
 from socius.communities import service as communities
 from socius.content import service as content
@@ -353,7 +354,8 @@ async def add_members(db: AsyncSession, principal: Principal, campaign_id: Any, 
         added.append(person_id)
         if person_id not in existing:
             await notifications.notify(db, person_id, "campaign_invited", actor_id=principal.person_id,
-                                       url=f"/campaigns/{campaign.id}", campaign=campaign.title)
+                                       url=f"/campaigns/{campaign.id}", campaign_id=campaign.id,
+                                       campaign=campaign.title)
     await audit.record(db, principal, "campaign.members.add", "campaign", campaign.id,
                        new={"person_ids": added, "role": role}, ip=ip)
     return added
@@ -371,14 +373,18 @@ async def remove_member(db: AsyncSession, principal: Principal, campaign_id: Any
     if row.role == CampaignRole.MANAGER.value and not (found.admin or found.role == CampaignRole.OWNER.value):
         raise PermissionDenied()
     await db.delete(row)
+    await invitations.void(db, row.person_id, campaign_id=campaign.id)  # their unused link stops working
     await audit.record(db, principal, "campaign.members.remove", "campaign", campaign.id,
                        old={"person_id": person_id, "role": row.role}, ip=ip)
 
 
-async def members(db: AsyncSession, campaign: Campaign) -> list[tuple[Person, str]]:
+async def members(db: AsyncSession, principal: Principal, campaign: Campaign) -> list[tuple[Person, str]]:
+    """The campaign's members the principal may see (a guest: those the directory shows them)."""
+    from socius.people import service as people
+
     rows = await db.execute(select(Person, CampaignMember.role).join(CampaignMember,
                                                                      CampaignMember.person_id == Person.id)
-                            .where(CampaignMember.campaign_id == campaign.id)
+                            .where(CampaignMember.campaign_id == campaign.id, people.readable_clause(principal))
                             .order_by(CampaignMember.role, Person.sort_key))
     return [(p, r) for p, r in rows.all()]
 
@@ -451,8 +457,12 @@ async def _check_coauthors(db: AsyncSession, principal: Principal, campaign: Cam
     if not isinstance(value, list) or len(value) > MAX_COAUTHORS or not all(communities.is_id(v) for v in value):
         raise ValidationFailed.one("coauthors", N_("must be a list of at most {max} person ids"), max=MAX_COAUTHORS)
     ids = [v for v in dict.fromkeys(value) if v != principal.person_id]
+    from socius.people import service as people
+
+    # Only people the author may see: a guest cannot probe the directory through co-authors.
     rows = (await db.execute(select(Person.id, Person.role).where(one_of(Person.id, ids),
-                                                                  Person.deactivated_at.is_(None)))).all()
+                                                                  Person.deactivated_at.is_(None),
+                                                                  people.readable_clause(principal)))).all()
     readers = set()
     for person_id, role in rows:
         reader = Principal(person_id=person_id, role=Role(role))
@@ -521,7 +531,7 @@ async def approve_idea(db: AsyncSession, principal: Principal, idea_id: Any, *, 
     if author is not None:
         await content.announce(db, Principal(person_id=author.id, role=Role(author.role)), item)
         await notifications.notify(db, author.id, "idea_approved", actor_id=principal.person_id,
-                                   url=content.item_url(item), title=item.title)
+                                   url=content.item_url(item), campaign_id=campaign.id, title=item.title)
     await audit.record(db, principal, "idea.approve", "item", item.id, ip=ip)
     return await get_idea(db, principal, item.id)
 
@@ -728,7 +738,8 @@ async def _set_stage(db: AsyncSession, principal: Principal, campaign: Campaign,
     if notify:
         label = {"stage_msgid": STAGE_LABELS[stage]} if stage in STAGE_LABELS else {"stage": stage}
         await notifications.notify_many(db, _idea_audience(item.id), "idea_stage", actor_id=principal.person_id,
-                                        url=content.item_url(item), title=item.title, **label)
+                                        url=content.item_url(item), campaign_id=campaign.id, title=item.title,
+                                        **label)
 
 
 async def timeline(db: AsyncSession, idea_id: int) -> list[StageChange]:

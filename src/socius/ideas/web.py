@@ -20,7 +20,7 @@ from socius.core.authz import Permission
 from socius.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, SociusError, ValidationFailed
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
-from socius.ideas import access, graduation, merging, service
+from socius.ideas import access, graduation, guests, merging, service
 from socius.ideas import metrics as idea_metrics
 from socius.ideas import review as idea_review
 from socius.ideas.access import get_campaign
@@ -107,7 +107,7 @@ async def _campaign_form(request: Request, db, principal, campaign, values: dict
     context = {"values": {**values, "criteria": rows + [{"name": "", "weight": ""}] * CRITERIA_ROWS},
                "errors": errors or {}, "error": error, "campaign": campaign, "communities": mine}
     if campaign is not None:
-        context["members"] = await service.members(db, campaign)
+        context["members"] = await service.members(db, principal, campaign)
     return render(request, "ideas/campaign_form.html", context, status=status)
 
 
@@ -222,20 +222,6 @@ async def save_settings(request: Request, db: Session, principal: Caller, campai
         return await _campaign_form(request, db, principal, campaign, typed, errors=errors, status=error.status,
                                     error=None if errors else _message(error))
     return RedirectResponse(f"/campaigns/{campaign.id}/settings", status_code=303)
-
-
-@router.post("/campaigns/{campaign_id}/members")
-async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
-    form = await _form(request)
-    try:
-        await service.add_members(db, principal, campaign_id, [_form_id(form.get("person_id", ""))],
-                                  form.get("role") or "participant", ip=client_ip(request))
-    except REFUSALS as error:
-        campaign = await get_campaign(db, principal, campaign_id)
-        values = _saved_values(campaign, await idea_review.criteria(db, campaign.id))
-        return await _campaign_form(request, db, principal, campaign, values, status=error.status,
-                                    errors={"person_id": _message(error)})
-    return RedirectResponse(f"/campaigns/{campaign_id}/settings", status_code=303)
 
 
 @router.post("/campaigns/{campaign_id}/archive")
@@ -421,3 +407,60 @@ async def graduate_form(request: Request, db: Session, principal: Caller, idea_i
     values = {k: form[k].strip() for k in ("name", "access") if form.get(k, "").strip()}
     return await _idea_action(request, db, principal, idea_id, lambda: graduation.graduate(
         db, principal, idea_id, values, ip=client_ip(request)), back=lambda made: f"/communities/{made.id}")
+
+
+# --- members and guests ---------------------------------------------------------------------------------------------
+
+async def _members_page(request: Request, db, principal, campaign_id: int, *, status: int = 200,
+                        error: SociusError | None = None, values: dict | None = None) -> Response:
+    campaign = await get_campaign(db, principal, campaign_id)
+    await access.require_manager(db, principal, campaign)
+    done = request.query_params.get("done")
+    return render(request, "ideas/members.html", {
+        "campaign": campaign, "members": await service.members(db, principal, campaign),
+        "by_email": await guests.outstanding(db, campaign.id), "values": values or {},
+        "errors": error.by_field() if isinstance(error, ValidationFailed) else {},
+        "error": _message(error) if error is not None else None,
+        "notice": done if done in ("added", "emailed") else None}, status=status)
+
+
+async def _members_action(request: Request, db, principal, campaign_id: int, action, notice: str,
+                          values: dict | None = None) -> Response:
+    """Run a change of the members; back to the page, or the page again with why it was refused (a 4xx rolls
+    the request's transaction back: nothing changed)."""
+    try:
+        await action()
+    except REFUSALS as error:
+        return await _members_page(request, db, principal, campaign_id, status=error.status, error=error,
+                                   values=values)
+    return RedirectResponse(f"/campaigns/{campaign_id}/members" + (f"?done={notice}" if notice else ""),
+                            status_code=303)
+
+
+@router.get("/campaigns/{campaign_id}/members")
+async def members_page(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    return await _members_page(request, db, principal, campaign_id)
+
+
+@router.post("/campaigns/{campaign_id}/members")
+async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    form = await _form(request)
+    raw = form.get("person_id", "").strip()
+    person_id: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
+    return await _members_action(request, db, principal, campaign_id, lambda: service.add_members(
+        db, principal, campaign_id, [person_id], form.get("role") or "participant", ip=client_ip(request)), "added")
+
+
+@router.post("/campaigns/{campaign_id}/members/invite-email")
+async def invite_email(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    form = await _form(request)
+    values = {"emails": form.get("emails", ""), "name": form.get("name", "")}
+    return await _members_action(request, db, principal, campaign_id, lambda: guests.invite_by_email(
+        db, principal, campaign_id, values["emails"], name=values["name"], ip=client_ip(request)), "emailed", values)
+
+
+@router.post("/campaigns/{campaign_id}/members/{person_id}/remove")
+async def remove_member(request: Request, db: Session, principal: Caller, campaign_id: int,
+                        person_id: int) -> Response:
+    return await _members_action(request, db, principal, campaign_id, lambda: service.remove_member(
+        db, principal, campaign_id, person_id, ip=client_ip(request)), "")

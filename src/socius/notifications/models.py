@@ -34,6 +34,8 @@ class Notification(Base):
     # The community the event happened in: shown and mailed only while the visibility filter lets the person see
     # it (service.set_visibility_filter). No foreign key here: the communities module adds it.
     community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id", ondelete="CASCADE"))
+    # The campaign of the idea portal it happened in: the same rule, with `ideas.access`'s filter.
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
     # False when the person only wants this kind by e-mail: kept for the e-mail, never shown in the app.
     in_app: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
@@ -43,6 +45,8 @@ class Notification(Base):
 
     __table_args__ = (
         Index("ix_notification_person", "person_id", text("id DESC")),
+        # Deleting a campaign deletes its notifications (the foreign key's cascade reads this).
+        Index("ix_notification_campaign", "campaign_id", postgresql_where=text("campaign_id IS NOT NULL")),
         Index("ix_notification_unread", "person_id", postgresql_where=text("read_at IS NULL")),
         # What a digest may still carry.
         Index("ix_notification_unmailed", "created_at",

@@ -7,13 +7,16 @@ to insert while a request waits. Each kind is registered once (`register_kind`) 
 people override the defaults per kind (`notification_preference`). Pages, API and e-mails render the message in
 the reader's language.
 
-Notifications that belong to a community are shown and mailed only while the visibility filter
-(`set_visibility_filter`, installed by the communities module) lets their person see that community, checked at
-read and send time. With no filter installed, such notifications are shown to nobody.
+Notifications that belong to a place — a community, a campaign of the idea portal — are shown and mailed only
+while that place's visibility filter (`set_visibility_filter`, installed by the communities module and by
+`ideas.access`) lets their person see it, checked at read and send time: someone removed from a restricted
+community or a private campaign is no longer shown even the titles of what happened there. With no filter
+installed for a place, its notifications are shown to nobody.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -145,48 +148,62 @@ def preference_join(person_id: ColumnElement[int], kind: ColumnElement[str] | st
 # --- visibility ------------------------------------------------------------------------------------------------
 
 VisibilityFilter = Callable[[ColumnElement[int], ColumnElement[int]], ColumnElement[bool]]
-_visibility: VisibilityFilter | None = None
+# The places a notification may belong to: its column, and the module that installs the place's filter.
+PLACES = {"community_id": "socius.communities.service", "campaign_id": "socius.ideas.access"}
+_filters: dict[str, VisibilityFilter | None] = {}
 
 
-def set_visibility_filter(fn: VisibilityFilter | None) -> VisibilityFilter | None:
-    """Install `fn(community_id_column, person_id_column) -> boolean clause`: a notification with a community is
-    shown and mailed only while the clause holds. Returns the filter it replaces (tests put it back)."""
-    global _visibility
-    previous, _visibility = _visibility, fn
+def set_visibility_filter(fn: VisibilityFilter | None, place: str = "community_id") -> VisibilityFilter | None:
+    """Install `fn(place_id_column, person_id_column) -> boolean clause` for a place (`community_id`,
+    `campaign_id`): a notification in such a place is shown and mailed only while the clause holds. Returns the
+    filter it replaces (tests put it back)."""
+    if place not in PLACES:
+        raise ValueError(f"unknown place {place!r}")
+    previous, _filters[place] = _filters.get(place), fn
     return previous
 
 
+def place_visible(place: str, place_id: ColumnElement[int], person_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """May `person_id` see the place (never, while no filter is installed for it)."""
+    if place not in _filters:
+        importlib.import_module(PLACES[place])  # installs the place's filter
+    fn = _filters.get(place)
+    return fn(place_id, person_id) if fn is not None else false()
+
+
 def community_visible(community_id: ColumnElement[int], person_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """May `person_id` see the community `community_id` (never, while no filter is installed)."""
-    if _visibility is None:
-        import socius.communities.service  # noqa: F401 - installs the communities' filter
-    return _visibility(community_id, person_id) if _visibility is not None else false()
+    """May `person_id` see the community `community_id`."""
+    return place_visible("community_id", community_id, person_id)
 
 
 def visible_clause(person_id: ColumnElement[int] | None = None) -> ColumnElement[bool]:
-    """A notification row passes the visibility filter (checked at read and send time)."""
-    return or_(Notification.community_id.is_(None),
-               community_visible(Notification.community_id,
-                                 Notification.person_id if person_id is None else person_id))
+    """A notification row passes the visibility filter of every place it belongs to (checked at read and send
+    time)."""
+    reader = Notification.person_id if person_id is None else person_id
+    return and_(*(or_(getattr(Notification, place).is_(None), place_visible(place, getattr(Notification, place),
+                                                                            reader))
+                  for place in PLACES))
 
 
 # --- telling people --------------------------------------------------------------------------------------------
 
-_COLUMNS = ("person_id", "kind", "actor_id", "data", "url", "community_id", "in_app")
+_COLUMNS = ("person_id", "kind", "actor_id", "data", "url", "community_id", "campaign_id", "in_app")
 
 
 async def _fan_out(db: AsyncSession, who: ColumnElement[bool], kind: str, *, actor_id: int | None, url: str,
-                   community_id: int | None, data: dict[str, Any]) -> int:
+                   community_id: int | None, campaign_id: int | None, data: dict[str, Any]) -> int:
     spec = _kind(kind)
     in_app = func.coalesce(NotificationPreference.in_app, literal(spec.in_app))
     email = func.coalesce(NotificationPreference.email, literal(spec.email.value, String))
     conditions = [who, Person.deactivated_at.is_(None), or_(in_app, email != EmailMode.NONE.value)]
     if actor_id is not None:
         conditions.append(Person.id != actor_id)  # nobody is told about what they did themselves
-    if community_id is not None:
-        conditions.append(community_visible(literal(community_id, BigInteger), Person.id))
+    for place, place_id in (("community_id", community_id), ("campaign_id", campaign_id)):
+        if place_id is not None:
+            conditions.append(place_visible(place, literal(place_id, BigInteger), Person.id))
     source = (select(Person.id, literal(kind, String), literal(actor_id, BigInteger), literal(data, JSONB),
-                     literal(url, String), literal(community_id, BigInteger), in_app)
+                     literal(url, String), literal(community_id, BigInteger), literal(campaign_id, BigInteger),
+                     in_app)
               .select_from(Person)
               .outerjoin(NotificationPreference, preference_join(Person.id, kind))
               .where(*conditions))
@@ -205,21 +222,22 @@ async def _fan_out(db: AsyncSession, who: ColumnElement[bool], kind: str, *, act
 
 
 async def notify(db: AsyncSession, person_id: int, kind: str, *, actor_id: int | None, url: str,
-                 community_id: int | None = None, **data: Any) -> bool:
+                 community_id: int | None = None, campaign_id: int | None = None, **data: Any) -> bool:
     """Tell one person (in the caller's transaction). Nothing happens when the person is the actor, is
     deactivated, or wants this kind neither in the app nor by e-mail. Returns whether a notification was made."""
     return await _fan_out(db, Person.id == person_id, kind, actor_id=actor_id, url=url,
-                          community_id=community_id, data=data) > 0
+                          community_id=community_id, campaign_id=campaign_id, data=data) > 0
 
 
 async def notify_many(db: AsyncSession, recipients: Select[Any], kind: str, *, actor_id: int | None = None,
-                      url: str = "", community_id: int | None = None, **data: Any) -> int:
+                      url: str = "", community_id: int | None = None, campaign_id: int | None = None,
+                      **data: Any) -> int:
     """Tell everyone `recipients` (a select of person ids; duplicates are fine) selects, in one `INSERT … SELECT`
     in the caller's transaction, skipping the actor, deactivated people and people who want this kind neither in
-    the app nor by e-mail; with `community_id`, also people the visibility filter keeps out. Defers the e-mail
-    jobs of those who want it immediately. Returns how many were told."""
+    the app nor by e-mail; with `community_id` or `campaign_id`, also people that place's visibility filter keeps
+    out. Defers the e-mail jobs of those who want it immediately. Returns how many were told."""
     return await _fan_out(db, Person.id.in_(recipients), kind, actor_id=actor_id, url=url,
-                          community_id=community_id, data=data)
+                          community_id=community_id, campaign_id=campaign_id, data=data)
 
 
 # Audiences `notify_later` can name: a job's arguments are JSON, so the select is rebuilt from a name and params.
@@ -236,21 +254,22 @@ register_audience("people", lambda ids: select(Person.id).where(one_of(Person.id
 
 async def notify_later(db: AsyncSession, audience: str, kind: str, *, params: dict[str, Any] | None = None,
                        actor_id: int | None = None, url: str = "", community_id: int | None = None,
-                       **data: Any) -> None:
+                       campaign_id: int | None = None, **data: Any) -> None:
     """`notify_many` for the registered `audience` (with `params`), run by a job deferred in the caller's
     transaction: the request does not wait for a large audience."""
     _kind(kind)
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
     await defer(db, "notify_fanout", audience=audience, params=params or {}, kind=kind, actor_id=actor_id,
-                url=url, community_id=community_id, data=data)
+                url=url, community_id=community_id, campaign_id=campaign_id, data=data)
 
 
 async def fan_out_audience(db: AsyncSession, audience: str, params: dict[str, Any], kind: str, *,
-                           actor_id: int | None, url: str, community_id: int | None, data: dict[str, Any]) -> int:
+                           actor_id: int | None, url: str, community_id: int | None, data: dict[str, Any],
+                           campaign_id: int | None = None) -> int:
     """What the `notify_fanout` job runs."""
     return await notify_many(db, AUDIENCES[audience](**params), kind, actor_id=actor_id, url=url,
-                             community_id=community_id, **data)
+                             community_id=community_id, campaign_id=campaign_id, **data)
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -278,16 +297,17 @@ def _readable(person_id: int) -> list[ColumnElement[bool]]:
 
 
 # The bell asks on every page: its statement is built once per visibility filter.
-_unread: tuple[VisibilityFilter | None, Select[Any]] | None = None
+_unread: tuple[tuple[VisibilityFilter | None, ...], Select[Any]] | None = None
 
 
 def _unread_query() -> Select[Any]:
     global _unread
-    if _unread is None or _unread[0] is not _visibility:
+    if _unread is None or _unread[0] != tuple(_filters.get(p) for p in PLACES):
         query = select(func.count()).select_from(Notification).where(
             Notification.person_id == bindparam("person_id"), Notification.in_app.is_(True), visible_clause(),
             Notification.read_at.is_(None))
-        _unread = (_visibility, query)
+        # The key is taken after building: building installs the filters of places not imported yet.
+        _unread = (tuple(_filters.get(p) for p in PLACES), query)
     return _unread[1]
 
 

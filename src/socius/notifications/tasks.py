@@ -17,11 +17,11 @@ RETRY = procrastinate.RetryStrategy(max_attempts=8, exponential_wait=10)
 
 @job("notify_fanout", retry=RETRY)
 async def notify_fanout(audience: str, params: dict[str, Any], kind: str, actor_id: int | None, url: str,
-                        community_id: int | None, data: dict[str, Any]) -> None:
+                        community_id: int | None, data: dict[str, Any], campaign_id: int | None = None) -> None:
     """`service.notify_later`'s job: one INSERT … SELECT for the whole audience, e-mail jobs deferred with it."""
     async with database().transaction() as db:
         await service.fan_out_audience(db, audience, params, kind, actor_id=actor_id, url=url,
-                                       community_id=community_id, data=data)
+                                       community_id=community_id, campaign_id=campaign_id, data=data)
 
 
 @job("notify_email", retry=RETRY)

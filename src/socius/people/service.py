@@ -77,7 +77,9 @@ def readable_clause(principal: Principal, person: Any = Person) -> ColumnElement
     """The people this principal may see at all. Every people query starts here.
 
     Members and administrators see everyone. A guest sees themselves, their host (the employee recorded as
-    their manager) and the members of the communities they belong to. `person` may be an alias of Person, for
+    their manager), the members of the communities they belong to and, in the campaigns they take part in, the
+    people they meet there: the owner and managers, and the authors and co-authors of the ideas and comments
+    they may read (not hidden, not deleted, not under a hidden idea). `person` may be an alias of Person, for
     queries that read two people at once.
     """
     if principal.can(Permission.DIRECTORY_READ):
@@ -85,13 +87,26 @@ def readable_clause(principal: Principal, person: Any = Person) -> ColumnElement
     if principal.person_id is None:
         return false()
     from socius.communities.models import Membership
+    from socius.content.models import Item
+    from socius.ideas.models import CampaignMember, IdeaCoauthor
 
     host = select(Person.manager_id).where(Person.id == principal.person_id).scalar_subquery()
     mine = aliased(Membership)
     theirs = aliased(Membership)
     shared = (select(theirs.person_id).join(mine, mine.community_id == theirs.community_id)
               .where(mine.person_id == principal.person_id, mine.state == "active", theirs.state == "active"))
-    return or_(person.id == principal.person_id, person.id == host, person.id.in_(shared))
+    # Campaigns: a guest reads only those they are a member of (ideas.access).
+    campaigns = select(CampaignMember.campaign_id).where(CampaignMember.person_id == principal.person_id)
+    managers = select(CampaignMember.person_id).where(CampaignMember.campaign_id.in_(campaigns),
+                                                      CampaignMember.role.in_(("owner", "manager")))
+    parent = aliased(Item, name="shown_parent")
+    authors = (select(Item.author_id).outerjoin(parent, parent.id == Item.parent_id)
+               .where(Item.campaign_id.in_(campaigns), Item.hidden_at.is_(None), Item.deleted_at.is_(None),
+                      parent.hidden_at.is_(None), parent.deleted_at.is_(None)))
+    coauthors = (select(IdeaCoauthor.person_id).join(Item, Item.id == IdeaCoauthor.idea_id)
+                 .where(Item.campaign_id.in_(campaigns), Item.hidden_at.is_(None), Item.deleted_at.is_(None)))
+    return or_(person.id == principal.person_id, person.id == host, person.id.in_(shared),
+               person.id.in_(managers.union(authors, coauthors)))
 
 
 def readable_people(principal: Principal) -> Select[tuple[Person]]:
