@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, false, or_, select, true
+from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
@@ -109,19 +109,18 @@ class Standing:
 
 
 async def standings(db: AsyncSession, principal: Principal, campaign_ids: list[int]) -> dict[int, Standing]:
-    """The principal's standing in each of these campaigns (readable or not: callers read them first)."""
+    """The principal's standing in each of these campaigns (readable or not: callers read them first), in one
+    statement: a page asks for it several times (its list, its views, its items' abilities)."""
     if not campaign_ids:
         return {}
-    roles: dict[int, str] = {}
-    if principal.person_id is not None:
-        roles = dict((await db.execute(select(CampaignMember.campaign_id, CampaignMember.role).where(
-            CampaignMember.person_id == principal.person_id, one_of(CampaignMember.campaign_id, campaign_ids)
-        ))).all())
-    archived = set(await db.scalars(select(Campaign.id).where(one_of(Campaign.id, campaign_ids),
-                                                              Campaign.archived_at.is_not(None))))
+    mine = and_(CampaignMember.campaign_id == Campaign.id, CampaignMember.person_id == principal.person_id) \
+        if principal.person_id is not None else false()
+    rows = (await db.execute(select(Campaign.id, Campaign.archived_at.is_not(None), CampaignMember.role)
+                             .outerjoin(CampaignMember, mine).where(one_of(Campaign.id, campaign_ids)))).all()
     admin = principal.can(Permission.CAMPAIGNS_ADMINISTER)
     employee = principal.can(Permission.COMMUNITIES_BROWSE)
-    return {cid: Standing(roles.get(cid), admin, cid in archived, employee) for cid in campaign_ids}
+    found = {cid: Standing(role, admin, archived, employee) for cid, archived, role in rows}
+    return {cid: found.get(cid, Standing(None, admin, False, employee)) for cid in campaign_ids}
 
 
 async def coauthored(db: AsyncSession, principal: Principal, item_ids: list[int]) -> set[int]:
