@@ -1,5 +1,6 @@
 """The modules that plug into others when imported: apps registering where their items are shown
-(`content.ITEM_URLS`), their notification kinds and their expertise evidence. Anything that reads those
+(`content.ITEM_URLS`), their notification kinds, their expertise evidence and where a community came from
+(`communities.ORIGINS`). Anything that reads those
 registries — pages, jobs in a worker, the search indexer, a test — calls `load_all()` first, so what it sees does
 not depend on which routers happen to have been imported."""
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 import importlib
 
 PLUGGED = ("socius.forum.service", "socius.blog.service", "socius.bookmarks.service", "socius.wiki.service",
-           "socius.files.service", "socius.activity.service", "socius.ideas.service")
+           "socius.files.service", "socius.activity.service", "socius.ideas.service",
+           "socius.ideas.graduation")
 _loaded = False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -48,3 +49,22 @@ async def test_a_selected_idea_becomes_a_project_its_voters_and_followers_follow
     await db.flush()
     feed = await activity.home_feed(db, voter.principal)
     assert said.id in [e.item.id for e in feed.entries if e.item is not None]
+
+
+async def test_a_projects_page_links_back_to_its_idea_for_those_who_read_it(db, make_person, campaign, idea, app,
+                                                                            login):
+    owner = await make_person("Owner")
+    outsider = await make_person("Outsider")
+    made = await campaign(owner, "私有挑戰", audience="invited")
+    posted = await idea(owner, made, "液冷伺服器")
+    for stage in ("under_review", "selected"):
+        await service.change_stage(db, owner.principal, posted.item.id, stage, "好")
+    project = await graduation.graduate(db, owner.principal, posted.item.id, {"name": "液冷專案"})
+    pages = {}
+    for someone in (owner, outsider):  # the outsider reads the public project, not the private campaign's idea
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                                     headers={"Accept-Language": "en"}) as client:
+            await login(client, someone)
+            pages[someone.id] = (await client.get(f"/communities/{project.id}")).text
+    assert f'href="/ideas/{posted.item.id}"' in pages[owner.id] and "This project grew from the idea" in pages[owner.id]
+    assert "液冷專案" in pages[outsider.id] and f"/ideas/{posted.item.id}" not in pages[outsider.id]

@@ -8,6 +8,7 @@ leaving a community removes access on the next request.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,11 @@ _Inner = aliased(Community, name="readable_community")
 
 def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
+
+
+# Where a community came from, for its overview: modules that create communities register an async
+# `(db, principal, community) -> (label, title, url) | None` here (the idea portal: the idea a project grew from).
+ORIGINS: list[Callable[..., Awaitable[tuple[str, str, str] | None]]] = []
 
 
 # --- who may read what -----------------------------------------------------------------------------------------

@@ -114,6 +114,7 @@ async def overview(request: Request, db: Session, principal: Caller, community_i
         context["follow"] = await activity.follow_button_context(db, principal, "community", community)
         context.update(await activity_web.community_feed_context(db, principal, community), feed=True)
         context["community"], context["standing"] = community, standing
+        context["origins"] = [link for origin in service.ORIGINS if (link := await origin(db, principal, community))]
     return render(request, "communities/overview.html", context)
 
 

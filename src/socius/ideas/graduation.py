@@ -18,10 +18,11 @@ from socius.activity.models import Follow
 from socius.admin import service as audit
 from socius.communities import service as communities
 from socius.communities.models import Community, MemberRole, Membership, MemberState
+from socius.content import service as content
 from socius.content.models import Item
 from socius.core.auth import Principal
-from socius.core.errors import Conflict, ValidationFailed
-from socius.core.i18n import N_
+from socius.core.errors import Conflict, NotFound, ValidationFailed
+from socius.core.i18n import N_, gettext
 from socius.ideas import access, service
 from socius.ideas.models import Campaign, Follower, Idea, IdeaCoauthor, Stage, Vote
 from socius.people.models import Person, Role
@@ -84,3 +85,18 @@ async def idea_of_community(db: AsyncSession, community_id: int) -> Item | None:
     """The idea a project community grew from (None for any other community)."""
     return await db.scalar(select(Item).join(Idea, Idea.item_id == Item.id)
                            .where(Idea.project_community_id == community_id))
+
+
+async def _origin(db: AsyncSession, principal: Principal, community: Community) -> tuple[str, str, str] | None:
+    """A project community's overview links back to its idea, for those who may read the idea."""
+    idea = await idea_of_community(db, community.id)
+    if idea is None:
+        return None
+    try:
+        readable = await content.get_item(db, principal, idea.id, kind=idea.kind)
+    except NotFound:
+        return None
+    return gettext("This project grew from the idea"), readable.title, f"/ideas/{readable.id}"
+
+
+communities.ORIGINS.append(_origin)
