@@ -70,6 +70,22 @@ async def test_a_campaign_walked_through_the_pages(db, make_person, browser, cam
     assert waiting.status_code == 303
     waiting_url = waiting.headers["location"]
     assert "Waiting for approval" in (await as_owner.get(page_url)).text
+    assert "Hidden by a moderator" not in (await as_guest.get(waiting_url)).text  # waiting, not hidden
     assert (await as_employee.get(waiting_url)).status_code == 404
     assert (await as_owner.post(f"{waiting_url}/approve")).status_code == 303
     assert (await as_employee.get(waiting_url)).status_code == 200
+
+    # Co-authors are picked from the directory among those who can see the campaign, named beside the author, a
+    # guest among them marked as external.
+    found = (await as_employee.get(f"/campaigns/{cid}/coauthor-candidates?coauthor_q=Invited")).text
+    assert f"coauthor-chip?person_id={guest.id}" in found
+    unseen = await as_employee.get(f"/campaigns/{cid}/coauthor-candidates?coauthor_q=Outsider")
+    assert f"person_id={outsider.id}" not in unseen.text  # found in the directory, but cannot see the campaign
+    chip = (await as_employee.get(f"/campaigns/{cid}/coauthor-chip?person_id={guest.id}")).text
+    assert f'name="coauthors" value="{guest.id}" checked' in chip and "External" in chip
+    refused = await as_employee.post(f"{page_url}/ideas", {"title": "共同提案", "coauthors": f"{outsider.id}"})
+    assert refused.status_code == 422 and "cannot see this campaign" in refused.text
+    shared = await as_employee.post(f"{page_url}/ideas", {"title": "共同提案", "coauthors": f"{guest.id}"})
+    assert shared.status_code == 303, shared.text
+    byline = (await as_employee.get(shared.headers["location"])).text.split('class="meta"', 1)[1].split("</p>", 1)[0]
+    assert "Employee" in byline and "Invited guest" in byline and "External" in byline

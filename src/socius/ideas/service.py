@@ -62,6 +62,7 @@ from socius.ideas.models import (
     Vote,
 )
 from socius.notifications import service as notifications
+from socius.people import service as people
 from socius.people.models import Person, Role
 from socius.search import service as search_service
 from socius.search.service import SearchRequest
@@ -448,6 +449,32 @@ async def _views(db: AsyncSession, principal: Principal, campaign: Campaign,
     return views
 
 
+async def coauthors(db: AsyncSession, idea_id: int) -> list[Person]:
+    """The idea's co-authors (whoever reads the idea sees them, as its author: guests too, see people.service)."""
+    return list(await db.scalars(select(Person).join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)
+                                 .where(IdeaCoauthor.idea_id == idea_id).order_by(Person.display_name, Person.id)))
+
+
+async def _campaign_readers(db: AsyncSession, campaign: Campaign, people: list[Any]) -> set[int]:
+    """Which of these people (rows or Persons with `id` and `role`) may read the campaign."""
+    readers = set()
+    for person in people:
+        reader = Principal(person_id=person.id, role=Role(person.role))
+        if await db.scalar(select(Campaign.id).where(Campaign.id == campaign.id, access.readable_clause(reader))):
+            readers.add(person.id)
+    return readers
+
+
+async def coauthor_candidates(db: AsyncSession, principal: Principal, campaign: Campaign, q: str) -> list[Person]:
+    """People the principal may name as co-authors, from the directory search: those who can read the campaign."""
+    if not q.strip():
+        return []
+    found = [p for p in (await people.search_directory(db, principal, people.DirectoryQuery(q=q, limit=10))).items
+             if p.id != principal.person_id]
+    readers = await _campaign_readers(db, campaign, found)
+    return [p for p in found if p.id in readers]
+
+
 async def _check_coauthors(db: AsyncSession, principal: Principal, campaign: Campaign, value: Any) -> list[int]:
     """Co-authors: people who may read the campaign (a co-author must be able to see the idea they share)."""
     if value in (None, ""):
@@ -457,17 +484,9 @@ async def _check_coauthors(db: AsyncSession, principal: Principal, campaign: Cam
     if not isinstance(value, list) or len(value) > MAX_COAUTHORS or not all(communities.is_id(v) for v in value):
         raise ValidationFailed.one("coauthors", N_("must be a list of at most {max} person ids"), max=MAX_COAUTHORS)
     ids = [v for v in dict.fromkeys(value) if v != principal.person_id]
-    from socius.people import service as people
-
-    # Only people the author may see: a guest cannot probe the directory through co-authors.
     rows = (await db.execute(select(Person.id, Person.role).where(one_of(Person.id, ids),
-                                                                  Person.deactivated_at.is_(None),
-                                                                  people.readable_clause(principal)))).all()
-    readers = set()
-    for person_id, role in rows:
-        reader = Principal(person_id=person_id, role=Role(role))
-        if await db.scalar(select(Campaign.id).where(Campaign.id == campaign.id, access.readable_clause(reader))):
-            readers.add(person_id)
+                                                                  Person.deactivated_at.is_(None)))).all()
+    readers = await _campaign_readers(db, campaign, rows)
     missing = [i for i in ids if i not in readers]
     if missing:
         raise ValidationFailed.one("coauthors", N_("these people cannot see this campaign: {ids}"),

@@ -171,19 +171,39 @@ async def similar_fragment(request: Request, db: Session, principal: Caller, cam
     return render(request, "ideas/_similar.html", {"similar": found})
 
 
+@router.get("/campaigns/{campaign_id}/coauthor-candidates")
+async def coauthor_candidates(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    """People to name as co-authors, from the directory (htmx: the list under the search field)."""
+    campaign = await get_campaign(db, principal, campaign_id)
+    q = request.query_params.get("coauthor_q", "")[:200]
+    return render(request, "ideas/_coauthor_candidates.html", {
+        "campaign": campaign, "q": q, "people": await service.coauthor_candidates(db, principal, campaign, q)})
+
+
+@router.get("/campaigns/{campaign_id}/coauthor-chip")
+async def coauthor_chip(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    """One chosen co-author in the form: a ticked box (untick to leave them out)."""
+    campaign = await get_campaign(db, principal, campaign_id)
+    raw = request.query_params.get("person_id", "")
+    person = await people.get_person(db, principal, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
+    return render(request, "ideas/_coauthor_chips.html", {"campaign": campaign, "chosen": [person]})
+
+
 @router.post("/campaigns/{campaign_id}/ideas")
 async def submit_idea(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
-    form = await _form(request)
-    values = {k: form.get(k, "") for k in ("title", "body", "tags")}
+    form = await request.form()
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("title", "body", "tags")}
+    chosen = [int(v) for v in form.getlist("coauthors") if str(v).isdigit() and len(str(v)) < 19]
+    values["coauthors"] = chosen
     try:
         view = await service.submit_idea(db, principal, campaign_id, values, ip=client_ip(request))
     except REFUSALS as error:
         campaign = await get_campaign(db, principal, campaign_id)
         context = await _campaign_context(db, principal, campaign, "top")
         errors = error.by_field() if isinstance(error, ValidationFailed) else {}
-        return render(request, "ideas/campaign.html", {**context, "values": values, "errors": errors,
-                                                       "error": None if errors else _message(error)},
-                      status=error.status)
+        return render(request, "ideas/campaign.html", {
+            **context, "values": values, "errors": errors, "error": None if errors else _message(error),
+            "chosen": list((await people.people_by_ids(db, set(chosen))).values())}, status=error.status)
     return RedirectResponse(f"/ideas/{view.item.id}", status_code=303)
 
 
@@ -334,6 +354,7 @@ async def _idea_page(request: Request, db, principal, idea_id: int, *, error: st
         "merges": merges, "merged_from": merged_from, "error": error, "errors": errors or {},
         "allowed": service.allowed_stages(campaign, view.idea.stage) if view.can_manage else [],
         "timeline": await service.timeline(db, view.item.id), "stage_name": _stage_name,
+        "coauthors": await service.coauthors(db, view.item.id),
         **await _reviewing(db, principal, view, campaign)}, status=status)
 
 
