@@ -6,6 +6,7 @@ import pytest
 
 from socius.ideas import service
 from tests.communities.conftest import community  # noqa: F401 - communities made through the service
+from tests.files.conftest import files_app  # noqa: F401 - the app storing files in the test's directory
 from tests.notifications.conftest import mail_settings, sink, smtp_sink  # noqa: F401 - a real SMTP server
 from tests.search.conftest import api, backend, index_now, search_app  # noqa: F401 - fixtures shared with search
 

@@ -222,6 +222,11 @@ async def require_taking_part(db: AsyncSession, principal: Principal, community:
         raise PermissionDenied()
 
 
+# The kinds that discuss their parent (counted in its comment_count, listed under it, telling its author); other
+# children of an item, such as an idea's attached files, only hang under it.
+DISCUSSION = (ItemKind.COMMENT.value, ItemKind.REPLY.value)
+
+
 async def create_item(db: AsyncSession, principal: Principal, *, kind: str, community: Community | None,
                       values: dict[str, Any], parent: Item | None = None, title_required: bool = True,
                       data: dict[str, Any] | None = None, verb: str = "post", campaign_id: int | None = None,
@@ -240,7 +245,7 @@ async def create_item(db: AsyncSession, principal: Principal, *, kind: str, comm
                 data=data or {}, hidden_at=utcnow() if hidden else None)
     db.add(item)
     await db.flush()
-    if parent is not None:
+    if parent is not None and kind in DISCUSSION:
         await db.execute(update(Item).where(Item.id == parent.id).values(
             comment_count=Item.comment_count + 1, last_activity_at=func.greatest(Item.last_activity_at, func.now())))
     if hidden:
@@ -266,7 +271,7 @@ async def announce(db: AsyncSession, principal: Principal, item: Item, *, verb: 
 
         # Someone told they were mentioned is not told again that the post is new.
         await activity.community_post(db, principal, item, community, told=mentioned)
-    if parent is not None and parent.author_id not in (None, principal.person_id) \
+    if parent is not None and item.kind in DISCUSSION and parent.author_id not in (None, principal.person_id) \
             and parent.author_id not in mentions:
         await notifications.notify(db, parent.author_id, "replied", actor_id=principal.person_id,
                                    url=item_url(item, parent), community_id=item.community_id,
@@ -312,10 +317,11 @@ async def delete_item(db: AsyncSession, principal: Principal, item: Item, *, ip:
     if not await can_edit(db, principal, item):
         raise PermissionDenied()
     item.deleted_at = utcnow()
-    if item.parent_id is not None:
+    if item.parent_id is not None and item.kind in DISCUSSION:
         # The parent's latest activity is again its newest other live comment, or itself.
         newest = (select(func.max(_Child.created_at))
-                  .where(_Child.parent_id == Item.id, _Child.id != item.id, _Child.deleted_at.is_(None))
+                  .where(_Child.parent_id == Item.id, _Child.id != item.id, _Child.deleted_at.is_(None),
+                         _Child.kind.in_(DISCUSSION))
                   .correlate(Item).scalar_subquery())
         await db.execute(update(Item).where(Item.id == item.parent_id)
                          .values(comment_count=func.greatest(Item.comment_count - 1, 0),
@@ -403,7 +409,8 @@ async def comment(db: AsyncSession, principal: Principal, item_id: Any, body: An
 
 
 async def comments(db: AsyncSession, principal: Principal, item: Item, *, limit: int = 200) -> list[Item]:
-    return list(await db.scalars(select(Item).where(Item.parent_id == item.id, readable_clause(principal))
+    return list(await db.scalars(select(Item).where(Item.parent_id == item.id, Item.kind.in_(DISCUSSION),
+                                                    readable_clause(principal))
                                  .order_by(Item.id).limit(limit)))
 
 

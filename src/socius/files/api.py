@@ -23,10 +23,12 @@ def _version(item, v: FileVersion) -> schemas.VersionOut:
                               download_url=f"/api/v1/files/{item.id}/download?version={v.number}")
 
 
-def _file(item, versions: list[FileVersion] | None = None) -> schemas.FileOut:
+def file_out(item, versions: list[FileVersion] | None = None) -> schemas.FileOut:
+    """A file as the API shows it (an idea's attachments too)."""
     data = item.data or {}
     return schemas.FileOut(
-        id=item.id, community_id=item.community_id, title=item.title, description=item.body_md,
+        id=item.id, community_id=item.community_id, campaign_id=item.campaign_id, title=item.title,
+        description=item.body_md,
         filename=data.get("filename", item.title), content_type=data.get("content_type", ""),
         size=data.get("size", 0), version=data.get("version", 1), author_id=item.author_id,
         created_at=item.created_at, updated_at=item.updated_at, url=content.item_url(item),
@@ -37,7 +39,7 @@ def _file(item, versions: list[FileVersion] | None = None) -> schemas.FileOut:
 @router.get("/communities/{community_id}/files")
 async def list_files(request: Request, db: Session, principal: Caller, community_id: int) -> Response:
     community, items = await service.list_files(db, principal, community_id)
-    return json_response(schemas.FilesOut(items=[_file(i) for i in items],
+    return json_response(schemas.FilesOut(items=[file_out(i) for i in items],
                                           used_bytes=await service.usage(db, community.id),
                                           quota_bytes=request.app.state.settings.community_file_quota_bytes))
 
@@ -49,13 +51,13 @@ async def upload(request: Request, db: Session, principal: Caller, community_id:
     item, version = await taking(request, lambda received: service.add_file(
         db, principal, community_id, received, request.app.state.settings,
         description=received.fields.get("description", ""), ip=client_ip(request)))
-    return json_response(_file(item, [version]), status=201, headers={"Location": f"/api/v1/files/{item.id}"})
+    return json_response(file_out(item, [version]), status=201, headers={"Location": f"/api/v1/files/{item.id}"})
 
 
 @router.get("/files/{item_id}")
 async def get_file(db: Session, principal: Caller, item_id: int) -> Response:
     item = await service.get_file(db, principal, item_id)
-    return json_response(_file(item, await service.versions(db, principal, item.id)))
+    return json_response(file_out(item, await service.versions(db, principal, item.id)))
 
 
 @router.post("/files/{item_id}/versions", status_code=201)
@@ -64,7 +66,7 @@ async def upload_version(request: Request, db: Session, principal: Caller, item_
     await service.version_target(db, principal, item_id)
     item, _version = await taking(request, lambda received: service.add_version(
         db, principal, item_id, received, request.app.state.settings, ip=client_ip(request)))
-    return json_response(_file(item, await service.versions(db, principal, item.id)), status=201)
+    return json_response(file_out(item, await service.versions(db, principal, item.id)), status=201)
 
 
 @router.delete("/files/{item_id}", status_code=204)

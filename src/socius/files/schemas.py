@@ -20,7 +20,8 @@ class VersionOut(BaseModel):
 
 class FileOut(BaseModel):
     id: int
-    community_id: int
+    community_id: int | None  # None for a file attached to an idea (see `campaign_id`)
+    campaign_id: int | None = None
     title: str
     description: str
     filename: str

@@ -47,12 +47,14 @@ QUOTA_LOCK = 0x46494C45  # "FILE": with the community id, one advisory lock per 
 # transaction ends, the sweep exclusively while it decides and deletes. So the sweep never sees bytes whose
 # version row is not committed yet (an upload of bytes already stored, which the sweep would take for garbage).
 STORE_LOCK = 0x53544F52  # "STOR"
+CAMPAIGN_QUOTA_LOCK = 0x41545443  # "ATTC": with the campaign id, one advisory lock per campaign's attachments
 # Bytes and temporary files younger than this are never swept (defence in depth beside the lock: an upload's
 # temporary file, a process that stored bytes but has not taken the lock yet).
 SWEEP_GRACE_SECONDS = 3600.0
 SWEEP_BATCH = 1000
 
-content.ITEM_URLS[KIND] = lambda item: f"/communities/{item.community_id}/files/{item.id}"
+content.ITEM_URLS[KIND] = lambda item: f"/communities/{item.community_id}/files/{item.id}" \
+    if item.community_id is not None else f"/items/{item.parent_id}"  # an attachment is shown with its item
 
 
 def size_label(size: int) -> str:
@@ -89,9 +91,13 @@ async def versions(db: AsyncSession, principal: Principal, item_id: Any) -> list
 
 async def usage(db: AsyncSession, community_id: int) -> int:
     """Bytes the community's files take: every version of every file not deleted."""
+    return await _used(db, Item.community_id == community_id)
+
+
+async def _used(db: AsyncSession, place: Any) -> int:
     return int(await db.scalar(select(func.coalesce(func.sum(FileVersion.size), 0))
                                .join(Item, Item.id == FileVersion.item_id)
-                               .where(Item.community_id == community_id, Item.deleted_at.is_(None))))
+                               .where(place, Item.kind == KIND, Item.deleted_at.is_(None))))
 
 
 @dataclass
@@ -149,13 +155,19 @@ def _check(received: Received, settings: Settings) -> tuple[str, inspect.Inspect
     return name, inspect.inspect(received.path, received.head, name)
 
 
-async def _within_quota(db: AsyncSession, community: Community, size: int, settings: Settings) -> None:
-    # Two uploads to one community at once wait for each other here, so together they cannot pass the quota.
-    await db.execute(select(func.pg_advisory_xact_lock(QUOTA_LOCK, (community.id % 2**31))))
-    used = await usage(db, community.id)
+async def _within_quota(db: AsyncSession, community: Community | None, size: int, settings: Settings, *,
+                        campaign_id: int | None = None) -> None:
+    """A community's files, or a campaign's attachments, share one quota."""
+    # Two uploads to one place at once wait for each other here, so together they cannot pass the quota.
+    lock, place = (QUOTA_LOCK, Item.community_id == community.id) if community is not None else \
+        (CAMPAIGN_QUOTA_LOCK, Item.campaign_id == campaign_id)
+    await db.execute(select(func.pg_advisory_xact_lock(lock, ((community.id if community else campaign_id) % 2**31))))
+    used = await _used(db, place)
     if used + size > settings.community_file_quota_bytes:
-        raise ValidationFailed.one(inspect.FIELD, N_("the community's file space is full ({used} of {quota} used)"),
-                                   used=size_label(used), quota=size_label(settings.community_file_quota_bytes))
+        full = N_("the community's file space is full ({used} of {quota} used)") if community is not None else \
+            N_("the campaign's file space is full ({used} of {quota} used)")
+        raise ValidationFailed.one(inspect.FIELD, full, used=size_label(used),
+                                   quota=size_label(settings.community_file_quota_bytes))
 
 
 def _data(name: str, received: Received, found: inspect.Inspected, number: int) -> dict[str, Any]:
@@ -186,6 +198,24 @@ async def add_file(db: AsyncSession, principal: Principal, community_id: Any, re
                                      values={"title": cleaned["title"], "body": cleaned["body"]},
                                      data=_data(name, received, found, 1), verb="upload", ip=ip)
     return item, await _store(db, principal, item, 1, name, received, found, settings)
+
+
+async def add_attachment(db: AsyncSession, principal: Principal, parent: Item, received: Received,
+                         settings: Settings, *, ip: str = "") -> tuple[Item, FileVersion]:
+    """A file attached to an item of a campaign (an idea), read by whoever reads it. The caller has checked that
+    the principal may change `parent`; a campaign's attachments share one quota as a community's files do."""
+    name, found = _check(received, settings)
+    await _within_quota(db, None, received.size, settings, campaign_id=parent.campaign_id)
+    item = await content.create_item(db, principal, kind=KIND, community=None, campaign_id=parent.campaign_id,
+                                     parent=parent, values={"title": name, "body": ""},
+                                     data=_data(name, received, found, 1), verb="upload", ip=ip)
+    return item, await _store(db, principal, item, 1, name, received, found, settings)
+
+
+async def attachments(db: AsyncSession, principal: Principal, parent: Item) -> list[Item]:
+    """The files attached to an item the principal reads."""
+    return list(await db.scalars(select(Item).where(Item.parent_id == parent.id, Item.kind == KIND,
+                                                    content.readable_clause(principal)).order_by(Item.id)))
 
 
 async def add_version(db: AsyncSession, principal: Principal, item_id: Any, received: Received,

@@ -10,7 +10,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from socius.communities.schemas import Invited
+from socius.core.csrf import streams_upload
 from socius.core.requests import Caller, Session, client_ip, json_response
+from socius.files import service as files
+from socius.files.api import file_out
+from socius.files.schemas import FileOut
+from socius.files.upload import taking
 from socius.ideas import graduation, guests, merging, service
 from socius.ideas import metrics as idea_metrics
 from socius.ideas import review as idea_review
@@ -179,6 +184,26 @@ async def edit_idea(request: Request, db: Session, principal: Caller, idea_id: i
     view = await service.edit_idea(db, principal, idea_id, body.model_dump(exclude_none=True, exclude={"version"}),
                                    expected_version=body.version, ip=client_ip(request))
     return json_response(IdeaOut.of_view(view))
+
+
+class AttachmentsOut(BaseModel):
+    items: list[FileOut]
+
+
+@router.get("/ideas/{idea_id}/attachments", response_model=AttachmentsOut)
+async def attachments(db: Session, principal: Caller, idea_id: int) -> Response:
+    view = await service.get_idea(db, principal, idea_id)
+    return json_response(AttachmentsOut(items=[file_out(f) for f in await files.attachments(db, principal, view.item)]))
+
+
+@router.post("/ideas/{idea_id}/attachments", status_code=201, response_model=FileOut)
+@streams_upload
+async def attach(request: Request, db: Session, principal: Caller, idea_id: int) -> Response:
+    """Attach a file (multipart field `file`), as its author, a co-author or a manager."""
+    idea = await service.attachment_target(db, principal, idea_id)
+    item, version = await taking(request, lambda received: files.add_attachment(
+        db, principal, idea, received, request.app.state.settings, ip=client_ip(request)))
+    return json_response(file_out(item, [version]), status=201, headers={"Location": f"/api/v1/files/{item.id}"})
 
 
 @router.post("/ideas/{idea_id}/vote", response_model=IdeaOut)

@@ -449,6 +449,15 @@ async def _views(db: AsyncSession, principal: Principal, campaign: Campaign,
     return views
 
 
+async def attachment_target(db: AsyncSession, principal: Principal, idea_id: Any) -> Item:
+    """The idea a file may be attached to: by whoever may edit it (its author, co-authors and the campaign's
+    managers), while the campaign is live. Checked before the upload is received."""
+    view = await get_idea(db, principal, idea_id)
+    if not view.can_edit:
+        raise PermissionDenied()
+    return view.item
+
+
 async def coauthors(db: AsyncSession, idea_id: int) -> list[Person]:
     """The idea's co-authors (whoever reads the idea sees them, as its author: guests too, see people.service)."""
     return list(await db.scalars(select(Person).join(IdeaCoauthor, IdeaCoauthor.person_id == Person.id)

@@ -17,9 +17,12 @@ from fastapi.responses import RedirectResponse, Response
 from socius.communities import service as communities
 from socius.content import web as content_web
 from socius.core.authz import Permission
+from socius.core.csrf import streams_upload
 from socius.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, SociusError, ValidationFailed
 from socius.core.requests import Caller, Session, client_ip
 from socius.core.templating import render
+from socius.files import service as files
+from socius.files.upload import taking
 from socius.ideas import access, graduation, guests, merging, service
 from socius.ideas import metrics as idea_metrics
 from socius.ideas import review as idea_review
@@ -355,7 +358,24 @@ async def _idea_page(request: Request, db, principal, idea_id: int, *, error: st
         "allowed": service.allowed_stages(campaign, view.idea.stage) if view.can_manage else [],
         "timeline": await service.timeline(db, view.item.id), "stage_name": _stage_name,
         "coauthors": await service.coauthors(db, view.item.id),
+        "attachments": await files.attachments(db, principal, view.item), "size_label": files.size_label,
+        "max_bytes": request.app.state.settings.file_max_bytes,
         **await _reviewing(db, principal, view, campaign)}, status=status)
+
+
+@router.post("/ideas/{idea_id}/attachments")
+@streams_upload
+async def attach(request: Request, db: Session, principal: Caller, idea_id: int) -> Response:
+    idea = await service.attachment_target(db, principal, idea_id)
+    return await _idea_action(request, db, principal, idea.id, lambda: taking(request, lambda received: (
+        files.add_attachment(db, principal, idea, received, request.app.state.settings, ip=client_ip(request)))))
+
+
+@router.post("/ideas/{idea_id}/attachments/{file_id}/delete")
+async def delete_attachment(request: Request, db: Session, principal: Caller, idea_id: int, file_id: int
+                            ) -> Response:
+    return await _idea_action(request, db, principal, idea_id, lambda: files.delete_file(
+        db, principal, file_id, ip=client_ip(request)))
 
 
 @router.get("/ideas/{idea_id}")
