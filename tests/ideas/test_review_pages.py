@@ -179,3 +179,18 @@ async def test_refused_buttons_say_why_in_place(db, make_person, browser, campai
     assert own.status_code == 403 and 'class="alert"' in own.text
     skipped = await as_owner.post(f"{url}/stage", {"stage": "launched", "reason": "跳"})
     assert skipped.status_code == 422 and 'class="alert"' in skipped.text and "Change stage" in skipped.text
+
+
+async def test_a_manager_finds_reviewers_in_the_directory(db, make_person, browser, campaign, idea):  # noqa: F811
+    owner, author = await make_person("Owner"), await make_person("Author Lin")
+    colleague = await make_person("Reviewer Lin")
+    partner = await make_person("Partner Lin", role=Role.GUEST, manager_id=owner.id)
+    made = await campaign(owner, participants=[partner])
+    posted = await idea(author, made)
+    as_owner, as_author = await browser(owner), await browser(author)
+    url = f"/ideas/{posted.item.id}/reviewer-candidates?reviewer_q=Lin"
+    found = (await as_owner.get(url)).text
+    assert f'name="person_id" value="{colleague.id}"' in found
+    assert f'value="{author.id}"' not in found  # wrote the idea
+    assert f'value="{partner.id}"' not in found  # a guest: employees review
+    assert (await as_author.get(url)).status_code == 403  # only managers assign

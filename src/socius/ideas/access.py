@@ -81,6 +81,17 @@ def visibility_keys(campaign: Campaign, community: Community | None = None) -> l
     return keys
 
 
+async def readers(db: AsyncSession, campaign: Campaign, people: list[Any]) -> set[int]:
+    """Which of these people (rows or Persons with `id` and `role`) may read the campaign: for naming co-authors
+    and reviewers, who must be able to see the idea they share."""
+    found = set()
+    for person in people:
+        reader = Principal(person_id=person.id, role=Role(person.role))
+        if await db.scalar(select(Campaign.id).where(Campaign.id == campaign.id, readable_clause(reader))):
+            found.add(person.id)
+    return found
+
+
 async def get_campaign(db: AsyncSession, principal: Principal, campaign_id: Any) -> Campaign:
     if not communities.is_id(campaign_id):
         raise NotFound()

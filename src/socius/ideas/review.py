@@ -32,6 +32,7 @@ from socius.ideas import access
 from socius.ideas import service as ideas
 from socius.ideas.models import Campaign, Criterion, Idea, IdeaCoauthor, ReviewAssignment, ReviewScore
 from socius.notifications import service as notifications
+from socius.people import service as people
 from socius.people.models import Person, Role
 
 MAX_REVIEWERS = 20
@@ -105,15 +106,9 @@ async def assign_reviewers(db: AsyncSession, principal: Principal, idea_id: Any,
     if conflicted:
         raise ValidationFailed.one("person_ids", N_("authors and co-authors cannot review their own idea: {ids}"),
                                    ids=", ".join(map(str, conflicted)))
-    rows = (await db.execute(select(Person.id, Person.role).where(one_of(Person.id, ids),
-                                                                  Person.deactivated_at.is_(None)))).all()
-    eligible = set()
-    for person_id, role in rows:
-        if role == Role.GUEST.value:
-            continue
-        reader = Principal(person_id=person_id, role=Role(role))
-        if await db.scalar(select(Campaign.id).where(Campaign.id == campaign.id, access.readable_clause(reader))):
-            eligible.add(person_id)
+    rows = (await db.execute(select(Person.id, Person.role).where(
+        one_of(Person.id, ids), Person.deactivated_at.is_(None), Person.role != Role.GUEST.value))).all()
+    eligible = await access.readers(db, campaign, rows)
     missing = [p for p in ids if p not in eligible]
     if missing:
         raise ValidationFailed.one("person_ids", N_("only employees who can see this campaign may review: {ids}"),
@@ -130,6 +125,21 @@ async def assign_reviewers(db: AsyncSession, principal: Principal, idea_id: Any,
                                    title=item.title)
     await audit.record(db, principal, "idea.review.assign", "item", item.id, new={"reviewer_ids": added}, ip=ip)
     return added
+
+
+async def reviewer_candidates(db: AsyncSession, principal: Principal, idea_id: Any, q: str) -> list[Person]:
+    """People a manager may assign, from the directory search: employees who can see the campaign and did not
+    write the idea."""
+    item, _, campaign = await _idea(db, principal, idea_id)
+    await access.require_manager(db, principal, campaign)
+    if not q.strip():
+        return []
+    authors = {item.author_id} | set(await db.scalars(select(IdeaCoauthor.person_id)
+                                                      .where(IdeaCoauthor.idea_id == item.id)))
+    found = [p for p in (await people.search_directory(db, principal, people.DirectoryQuery(q=q, limit=10))).items
+             if p.role != Role.GUEST.value and p.id not in authors]
+    eligible = await access.readers(db, campaign, found)
+    return [p for p in found if p.id in eligible]
 
 
 async def unassign_reviewer(db: AsyncSession, principal: Principal, idea_id: Any, person_id: Any, *,

@@ -464,23 +464,13 @@ async def coauthors(db: AsyncSession, idea_id: int) -> list[Person]:
                                  .where(IdeaCoauthor.idea_id == idea_id).order_by(Person.display_name, Person.id)))
 
 
-async def _campaign_readers(db: AsyncSession, campaign: Campaign, people: list[Any]) -> set[int]:
-    """Which of these people (rows or Persons with `id` and `role`) may read the campaign."""
-    readers = set()
-    for person in people:
-        reader = Principal(person_id=person.id, role=Role(person.role))
-        if await db.scalar(select(Campaign.id).where(Campaign.id == campaign.id, access.readable_clause(reader))):
-            readers.add(person.id)
-    return readers
-
-
 async def coauthor_candidates(db: AsyncSession, principal: Principal, campaign: Campaign, q: str) -> list[Person]:
     """People the principal may name as co-authors, from the directory search: those who can read the campaign."""
     if not q.strip():
         return []
     found = [p for p in (await people.search_directory(db, principal, people.DirectoryQuery(q=q, limit=10))).items
              if p.id != principal.person_id]
-    readers = await _campaign_readers(db, campaign, found)
+    readers = await access.readers(db, campaign, found)
     return [p for p in found if p.id in readers]
 
 
@@ -495,7 +485,7 @@ async def _check_coauthors(db: AsyncSession, principal: Principal, campaign: Cam
     ids = [v for v in dict.fromkeys(value) if v != principal.person_id]
     rows = (await db.execute(select(Person.id, Person.role).where(one_of(Person.id, ids),
                                                                   Person.deactivated_at.is_(None)))).all()
-    readers = await _campaign_readers(db, campaign, rows)
+    readers = await access.readers(db, campaign, rows)
     missing = [i for i in ids if i not in readers]
     if missing:
         raise ValidationFailed.one("coauthors", N_("these people cannot see this campaign: {ids}"),

@@ -426,6 +426,14 @@ for _action in _ACTIONS:  # the idea page's buttons: vote (value 1 or -1), follo
     _action_route(_action)
 
 
+@router.get("/ideas/{idea_id}/reviewer-candidates")
+async def reviewer_candidates(request: Request, db: Session, principal: Caller, idea_id: int) -> Response:
+    """Employees a manager may assign, from the directory (htmx: the list under the search field)."""
+    q = request.query_params.get("reviewer_q", "")[:200]
+    return render(request, "ideas/_reviewer_candidates.html", {
+        "idea_id": idea_id, "q": q, "people": await idea_review.reviewer_candidates(db, principal, idea_id, q)})
+
+
 @router.post("/ideas/{idea_id}/reviewers/{person_id}/remove")
 async def unassign_reviewer(request: Request, db: Session, principal: Caller, idea_id: int,
                             person_id: int) -> Response:
