@@ -37,6 +37,9 @@ async def test_assign_review_and_metrics_over_the_api(db, app, bearer, make_pers
         assert found.status_code == 200 and found.json()["new_voices"] >= 1
         exported = await api.get(f"/api/v1/campaigns/{made.id}/metrics.csv")
         assert exported.content.startswith("\ufeff".encode()) and "text/csv" in exported.headers["content-type"]
+        assert "New voices (first contribution ever)," in exported.content.decode("utf-8-sig")
+        chinese = await api.get(f"/api/v1/campaigns/{made.id}/metrics.csv", headers={"Accept-Language": "zh-TW"})
+        assert "新聲音（首次參與）," in chinese.content.decode("utf-8-sig")  # the reader's language
         assert (await api.get("/api/v1/ideas/metrics")).status_code == 403
         assert (await api.get(f"/api/v1/campaigns/{made.id}/metrics", params={"start": "x"})).status_code == 422
     async with await bearer(app, admin) as api:

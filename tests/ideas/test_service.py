@@ -67,6 +67,8 @@ async def test_one_vote_per_person_never_on_ones_own_idea(db, make_person, campa
     posted = await idea(author, made, coauthors=[coauthor.id])
     voted = await service.vote(db, voter.principal, posted.item.id, 1)
     assert (voted.idea.up_count, voted.my_vote) == (1, 1)
+    shown = await service.get_idea(db, voter.principal, posted.item.id)
+    assert voted.coauthor_ids == shown.coauthor_ids == [coauthor.id]
     with pytest.raises(Conflict):
         await service.vote(db, voter.principal, posted.item.id, 1)
     with pytest.raises(ValidationFailed) as refused:

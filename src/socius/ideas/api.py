@@ -81,7 +81,7 @@ async def overall_metrics_csv(db: Session, principal: Caller, start: Period = ""
 
 
 def metrics_csv_response(found: idea_metrics.Metrics, filename: str) -> Response:
-    return Response(idea_metrics.to_csv(found), media_type="text/csv; charset=utf-8",
+    return Response(idea_metrics.to_csv(found, idea_metrics.csv_labels()), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -29,7 +29,7 @@ from socius.core.auth import Principal
 from socius.core.authz import Permission, require
 from socius.core.db import utcnow
 from socius.core.errors import FieldError, ValidationFailed
-from socius.core.i18n import N_
+from socius.core.i18n import N_, gettext
 from socius.ideas import access
 from socius.ideas.models import Campaign, Idea, Stage, StageChange, Vote
 from socius.people.models import Person, Role
@@ -186,6 +186,20 @@ def safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: one starting like a formula gets a leading apostrophe."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# The CSV's metric names for people reading it in a spreadsheet (`csv_labels`, in the request's language).
+CSV_LABELS = {
+    "metric": N_("Metric"), "key": N_("Key"), "value": N_("Value"), "period_start": N_("Period start"),
+    "period_end": N_("Period end"), "funnel": N_("Ideas in stage"), "contributors": N_("Contributors"),
+    "new_voices": N_("New voices (first contribution ever)"), "time_to_first_idea_hours": N_("Hours to the first idea"),
+    "department": N_("By department"), "employees": N_("Employees"), "guests": N_("Guests"),
+    "time_in_stage_hours": N_("Average hours in stage"), "review_agreement": N_("Reviewer agreement"),
+}
+
+
+def csv_labels() -> dict[str, str]:
+    return {key: gettext(label) for key, label in CSV_LABELS.items()}
 
 
 def to_csv(found: Metrics, labels: dict[str, str] | None = None) -> bytes:

@@ -134,6 +134,7 @@ class IdeaOut(ItemOut):
     can_vote: bool
     can_manage: bool
     can_edit: bool
+    coauthor_ids: list[int] = []
     review_score: float | None = None
 
     @classmethod
@@ -144,6 +145,7 @@ class IdeaOut(ItemOut):
                    follower_count=idea.follower_count, shortlisted=idea.shortlisted, pending=idea.pending,
                    merged_into_id=idea.merged_into_id, my_vote=view.my_vote, following=view.following,
                    can_vote=view.can_vote, can_manage=view.can_manage, can_edit=view.can_edit,
+                   coauthor_ids=view.coauthor_ids,
                    review_score=idea.review_score if view.can_manage else None)
 
 

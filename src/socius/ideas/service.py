@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -403,6 +404,7 @@ class IdeaView:
     can_vote: bool = False
     can_manage: bool = False
     can_edit: bool = False
+    coauthor_ids: list[int] = field(default_factory=list)
 
 
 async def _idea_rows(db: AsyncSession, principal: Principal, idea_id: Any) -> tuple[Item, Idea]:
@@ -445,7 +447,8 @@ async def _views(db: AsyncSession, principal: Principal, campaign: Campaign,
         views.append(IdeaView(item=item, idea=idea, my_vote=votes.get(item.id, 0), following=item.id in following,
                               can_vote=open_ and live and not own and principal.person_id is not None,
                               can_manage=standing.can_manage,
-                              can_edit=abilities[item.id].edit and idea.merged_into_id is None))
+                              can_edit=abilities[item.id].edit and idea.merged_into_id is None,
+                              coauthor_ids=sorted(authors.get(item.id, set()))))
     return views
 
 
@@ -605,14 +608,15 @@ class _Ballot:
 
 @functools.cache
 def _ballot_statement(role: Role | None) -> Select[Any]:
-    """The idea, its campaign and the voter's vote, co-authorship, following and role, in one statement. Built once
+    """The idea, its campaign and the voter's vote, the co-authors, following and role, in one statement. Built once
     per role, with the voter and the idea bound when it runs: building the expression (the readable clause) cost
     more than running it."""
     me = bindparam("voter", type_=BigInteger)
     voter = Principal(person_id=me, role=role)  # type: ignore[arg-type]  # the clauses only compare person_id
     return (select(Item, Idea, Campaign,
                    select(Vote.value).where(Vote.idea_id == Idea.item_id, Vote.person_id == me).scalar_subquery(),
-                   exists().where(IdeaCoauthor.idea_id == Idea.item_id, IdeaCoauthor.person_id == me),
+                   select(func.coalesce(func.array_agg(IdeaCoauthor.person_id), literal([], ARRAY(BigInteger))))
+                   .where(IdeaCoauthor.idea_id == Idea.item_id).scalar_subquery(),
                    exists().where(Follower.idea_id == Idea.item_id, Follower.person_id == me),
                    select(CampaignMember.role).where(CampaignMember.campaign_id == Campaign.id,
                                                      CampaignMember.person_id == me).scalar_subquery())
@@ -629,7 +633,8 @@ async def _ballot(db: AsyncSession, principal: Principal, idea_id: Any) -> _Ball
     row = (await db.execute(_ballot_statement(principal.role), {"voter": me, "the_idea": idea_id})).one_or_none()
     if row is None:
         raise NotFound()
-    item, idea, campaign, my_vote, coauthor, following, role = row
+    item, idea, campaign, my_vote, coauthors, following, role = row
+    coauthor = me in coauthors
     standing = access.Standing(role, principal.can(Permission.CAMPAIGNS_ADMINISTER), campaign.archived_at is not None,
                                principal.can(Permission.COMMUNITIES_BROWSE))
     if item.hidden_at is not None and not (standing.can_manage or item.author_id == me):
@@ -639,7 +644,8 @@ async def _ballot(db: AsyncSession, principal: Principal, idea_id: Any) -> _Ball
                     can_vote=is_open(campaign) and idea.merged_into_id is None and item.hidden_at is None and not own,
                     can_manage=standing.can_manage,
                     # a voter is never an author, so edits only as a manager, and only while the campaign is live
-                    can_edit=standing.can_manage and not standing.archived and idea.merged_into_id is None)
+                    can_edit=standing.can_manage and not standing.archived and idea.merged_into_id is None,
+                    coauthor_ids=sorted(coauthors))
     return _Ballot(view, campaign, coauthor)
 
 
