@@ -194,3 +194,17 @@ async def test_a_manager_finds_reviewers_in_the_directory(db, make_person, brows
     assert f'value="{author.id}"' not in found  # wrote the idea
     assert f'value="{partner.id}"' not in found  # a guest: employees review
     assert (await as_author.get(url)).status_code == 403  # only managers assign
+
+
+async def test_a_manager_finds_people_to_add_in_the_directory(db, make_person, browser, campaign):  # noqa: F811
+    owner = await make_person("Owner")
+    joined, newcomer = await make_person("Member Wang"), await make_person("Newcomer Wang")
+    made = await campaign(owner, audience="invited", participants=[joined])
+    as_owner, as_joined = await browser(owner), await browser(joined)
+    url = f"/campaigns/{made.id}/members/candidates?q=Wang"
+    found = (await as_owner.get(url)).text
+    assert f'name="person_id" value="{newcomer.id}"' in found
+    assert f'value="{joined.id}"' not in found  # already in the campaign
+    assert (await as_joined.get(url)).status_code == 403  # only managers add people
+    added = await as_owner.post(f"/campaigns/{made.id}/members", {"person_id": str(newcomer.id)})
+    assert added.status_code == 303 and "Newcomer Wang" in (await as_owner.get(f"/campaigns/{made.id}/members")).text

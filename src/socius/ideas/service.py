@@ -382,13 +382,22 @@ async def remove_member(db: AsyncSession, principal: Principal, campaign_id: Any
 
 async def members(db: AsyncSession, principal: Principal, campaign: Campaign) -> list[tuple[Person, str]]:
     """The campaign's members the principal may see (a guest: those the directory shows them)."""
-    from socius.people import service as people
-
     rows = await db.execute(select(Person, CampaignMember.role).join(CampaignMember,
                                                                      CampaignMember.person_id == Person.id)
                             .where(CampaignMember.campaign_id == campaign.id, people.readable_clause(principal))
                             .order_by(CampaignMember.role, Person.sort_key))
     return [(p, r) for p, r in rows.all()]
+
+
+async def member_candidates(db: AsyncSession, principal: Principal, campaign: Campaign, q: str) -> list[Person]:
+    """People a manager may add, from the directory search: those not in the campaign yet."""
+    await access.require_manager(db, principal, campaign)
+    if not q.strip():
+        return []
+    found = (await people.search_directory(db, principal, people.DirectoryQuery(q=q, limit=10))).items
+    present = set(await db.scalars(select(CampaignMember.person_id).where(
+        CampaignMember.campaign_id == campaign.id, one_of(CampaignMember.person_id, [p.id for p in found]))))
+    return [p for p in found if p.id not in present]
 
 
 # --- ideas -----------------------------------------------------------------------------------------------------------

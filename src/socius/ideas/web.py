@@ -491,6 +491,15 @@ async def members_page(request: Request, db: Session, principal: Caller, campaig
     return await _members_page(request, db, principal, campaign_id)
 
 
+@router.get("/campaigns/{campaign_id}/members/candidates")
+async def member_candidates(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
+    """People to add, from the directory (htmx: the list under the search field)."""
+    campaign = await get_campaign(db, principal, campaign_id)
+    q = request.query_params.get("q", "")[:200]
+    return render(request, "ideas/_member_candidates.html", {
+        "campaign": campaign, "q": q, "people": await service.member_candidates(db, principal, campaign, q)})
+
+
 @router.post("/campaigns/{campaign_id}/members")
 async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
     form = await _form(request)
