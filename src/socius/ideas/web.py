@@ -174,13 +174,21 @@ async def similar_fragment(request: Request, db: Session, principal: Caller, cam
     return render(request, "ideas/_similar.html", {"similar": found})
 
 
+async def _candidates(request: Request, db, principal, campaign_id: int, field: str, template: str, find
+                      ) -> Response:
+    """People from the directory search typed in `field`, as `find(db, principal, campaign, q)` narrows them
+    (htmx: the list under the search field)."""
+    campaign = await get_campaign(db, principal, campaign_id)
+    q = request.query_params.get(field, "")[:200]
+    return render(request, template, {"campaign": campaign, "q": q,
+                                      "people": await find(db, principal, campaign, q)})
+
+
 @router.get("/campaigns/{campaign_id}/coauthor-candidates")
 async def coauthor_candidates(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
-    """People to name as co-authors, from the directory (htmx: the list under the search field)."""
-    campaign = await get_campaign(db, principal, campaign_id)
-    q = request.query_params.get("coauthor_q", "")[:200]
-    return render(request, "ideas/_coauthor_candidates.html", {
-        "campaign": campaign, "q": q, "people": await service.coauthor_candidates(db, principal, campaign, q)})
+    """People to name as co-authors: those who can see the campaign."""
+    return await _candidates(request, db, principal, campaign_id, "coauthor_q", "ideas/_coauthor_candidates.html",
+                             service.coauthor_candidates)
 
 
 @router.get("/campaigns/{campaign_id}/coauthor-chip")
@@ -493,11 +501,9 @@ async def members_page(request: Request, db: Session, principal: Caller, campaig
 
 @router.get("/campaigns/{campaign_id}/members/candidates")
 async def member_candidates(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
-    """People to add, from the directory (htmx: the list under the search field)."""
-    campaign = await get_campaign(db, principal, campaign_id)
-    q = request.query_params.get("q", "")[:200]
-    return render(request, "ideas/_member_candidates.html", {
-        "campaign": campaign, "q": q, "people": await service.member_candidates(db, principal, campaign, q)})
+    """People a manager may add: those not in the campaign yet."""
+    return await _candidates(request, db, principal, campaign_id, "q", "ideas/_member_candidates.html",
+                             service.member_candidates)
 
 
 @router.post("/campaigns/{campaign_id}/members")
