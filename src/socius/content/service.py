@@ -128,7 +128,7 @@ async def abilities(db: AsyncSession, principal: Principal, items: list[Item]) -
             campaign = in_campaigns[item.campaign_id]
             moderate = campaign.can_manage
             take_part = not campaign.archived
-            edit = not campaign.archived and (mine or item.id in coauthored or moderate)
+            edit = campaigns.may_edit(campaign, mine or item.id in coauthored)
         elif place is None:
             take_part, moderate, edit = principal.can(Permission.COMMUNITIES_BROWSE), admin, mine or admin
         else:

@@ -119,6 +119,12 @@ class Standing:
         return not self.employee
 
 
+def may_edit(standing: Standing, own: bool) -> bool:
+    """An item of a campaign is edited by its authors (co-authors of an idea too) and the campaign's managers,
+    while the campaign is not archived."""
+    return not standing.archived and (own or standing.can_manage)
+
+
 async def standings(db: AsyncSession, principal: Principal, campaign_ids: list[int]) -> dict[int, Standing]:
     """The principal's standing in each of these campaigns (readable or not: callers read them first), in one
     statement: a page asks for it several times (its list, its views, its items' abilities)."""
