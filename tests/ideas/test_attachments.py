@@ -74,6 +74,9 @@ async def test_the_idea_page_attaches_lists_and_deletes_files(db, make_person, c
     empty = await client.post(f"/ideas/{posted.item.id}/attachments", data={"csrf_token": token},
                               files={"file": ("empty.txt", b"")})
     assert empty.status_code == 422 and "is empty" in empty.text  # the idea's page again, with the reason
+    other = await idea(author, made, "另一個點子")
+    elsewhere = await client.post(f"/ideas/{other.item.id}/attachments/{file_id}/delete", data={"csrf_token": token})
+    assert elsewhere.status_code == 404 and "草圖.txt" in (await client.get(f"/ideas/{posted.item.id}")).text
     gone = await client.post(f"/ideas/{posted.item.id}/attachments/{file_id}/delete", data={"csrf_token": token})
     assert gone.status_code == 303
     assert "草圖.txt" not in (await client.get(f"/ideas/{posted.item.id}")).text

@@ -208,3 +208,19 @@ async def test_a_manager_finds_people_to_add_in_the_directory(db, make_person, b
     assert (await as_joined.get(url)).status_code == 403  # only managers add people
     added = await as_owner.post(f"/campaigns/{made.id}/members", {"person_id": str(newcomer.id)})
     assert added.status_code == 303 and "Newcomer Wang" in (await as_owner.get(f"/campaigns/{made.id}/members")).text
+
+
+async def test_the_pickers_answer_bad_input_without_an_error(db, make_person, browser, campaign, idea):  # noqa: F811
+    owner = await make_person("Owner")
+    made = await campaign(owner)
+    posted = await idea(owner, made)
+    as_owner = await browser(owner)
+    for q in ("", "a" * 10_000, "\x00\x1f", "'; DROP TABLE person; --", '"unbalanced', "🙂🙂", "name:(x OR y)"):
+        for url, field in ((f"/campaigns/{made.id}/coauthor-candidates", "coauthor_q"),
+                           (f"/campaigns/{made.id}/members/candidates", "q"),
+                           (f"/ideas/{posted.item.id}/reviewer-candidates", "reviewer_q")):
+            answered = await as_owner.get(url, params={field: q})
+            assert answered.status_code == 200, (url, q[:20], answered.status_code)
+    for person_id in ("", "-1", "abc", "9" * 30, "0"):
+        chip = await as_owner.get(f"/campaigns/{made.id}/coauthor-chip", params={"person_id": person_id})
+        assert chip.status_code == 404, person_id

@@ -382,6 +382,9 @@ async def attach(request: Request, db: Session, principal: Caller, idea_id: int)
 @router.post("/ideas/{idea_id}/attachments/{file_id}/delete")
 async def delete_attachment(request: Request, db: Session, principal: Caller, idea_id: int, file_id: int
                             ) -> Response:
+    attached = await files.get_file(db, principal, file_id)
+    if attached.parent_id != idea_id:
+        raise NotFound()  # this page deletes only the idea's own attachments
     return await _idea_action(request, db, principal, idea_id, lambda: files.delete_file(
         db, principal, file_id, ip=client_ip(request)))
 
