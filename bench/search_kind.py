@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from sqlalchemy import text
+from sqlalchemy import String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal
@@ -38,7 +38,7 @@ DDL = [
 _LOAD = text("SELECT id, title, body, tags, community_id, restricted, author_id, created_at, updated_at"
              " FROM bench_item WHERE id = ANY(:ids)")
 _IDS = text("SELECT id FROM bench_item WHERE id > :after ORDER BY id LIMIT :n")
-_MINE = text("SELECT community_id FROM bench_member WHERE person_id = :p")
+_MINE = text("SELECT 'c:' || community_id FROM bench_member WHERE person_id = :p")
 _HYDRATE = text("SELECT id, title, body, updated_at FROM bench_item WHERE id = ANY(:ids)"
                 " AND (NOT restricted OR community_id IN (SELECT community_id FROM bench_member"
                 " WHERE person_id = :p))")
@@ -73,9 +73,9 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
                              updated_at=r.updated_at) for r in rows}
 
 
-async def keys(db: AsyncSession, principal: Principal) -> set[str]:
-    held = {f"c:{c}" for c in (await db.scalars(_MINE, {"p": principal.person_id})).all()}
-    return held if principal.is_guest else held | {"members"}
+def keys(principal: Principal) -> registry.HeldKeys:
+    mine = _MINE.bindparams(p=principal.person_id).columns(key=String)
+    return registry.HeldKeys(fixed=frozenset() if principal.is_guest else frozenset({"members"}), query=mine)
 
 
 def ensure_registered() -> ContentKind:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities import service
-from socius.communities.models import Community
+from socius.communities.models import Community, Membership, MemberState
 from socius.core.auth import Principal
 from socius.core.authz import Permission
 from socius.core.db import one_of
 from socius.core.i18n import N_
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, id_batches, register
+from socius.search.registry import ContentKind, HeldKeys, SearchItem, id_batches, register
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -32,12 +32,11 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
             for c in found.values()}
 
 
-async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+def keys(principal: Principal) -> HeldKeys:
     """Each community the principal is an active member of; administrators hold "admins"."""
-    held = {f"c:{cid}" for cid in await service.my_community_ids(db, principal.person_id)}
-    if principal.can(Permission.COMMUNITIES_ADMINISTER):
-        held.add("admins")
-    return held
+    return HeldKeys(fixed=frozenset({"admins"} if principal.can(Permission.COMMUNITIES_ADMINISTER) else ()),
+                    query=select(func.concat("c:", Membership.community_id)).where(
+                        Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value))
 
 
 COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load,

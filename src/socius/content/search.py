@@ -20,7 +20,7 @@ from socius.core.i18n import N_
 from socius.ideas import access as campaign_access
 from socius.ideas.models import Campaign, Idea
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, id_batches, register
+from socius.search.registry import NO_KEYS, ContentKind, HeldKeys, SearchItem, id_batches, register
 
 # Codes are part of every document key: fixed forever.
 KINDS = {
@@ -89,8 +89,8 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
     return items
 
 
-async def keys(db: AsyncSession, principal: Principal) -> set[str]:
-    return set()  # communities.search gives the community keys every item kind uses
+def keys(principal: Principal) -> HeldKeys:
+    return NO_KEYS  # communities.search gives the community keys every item kind uses
 
 
 for _kind, (_code, _label) in KINDS.items():

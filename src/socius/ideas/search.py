@@ -4,7 +4,7 @@ Ideas and their comments are items: `content.search` indexes them with their cam
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities.models import Community
@@ -15,7 +15,7 @@ from socius.core.i18n import N_
 from socius.ideas import access
 from socius.ideas.models import Campaign, CampaignMember
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, id_batches, register
+from socius.search.registry import ContentKind, HeldKeys, SearchItem, id_batches, register
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -36,13 +36,11 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
             for c in rows}
 
 
-async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+def keys(principal: Principal) -> HeldKeys:
     """Each campaign the principal is a member of (owner, manager, invited participant)."""
-    held = {f"g:{cid}" for cid in await db.scalars(select(CampaignMember.campaign_id)
-                                                    .where(CampaignMember.person_id == principal.person_id))}
-    if principal.can(Permission.CAMPAIGNS_ADMINISTER):
-        held.add("admins")
-    return held
+    return HeldKeys(fixed=frozenset({"admins"} if principal.can(Permission.CAMPAIGNS_ADMINISTER) else ()),
+                    query=select(func.concat("g:", CampaignMember.campaign_id))
+                    .where(CampaignMember.person_id == principal.person_id))
 
 
 CAMPAIGN = register(ContentKind(name="campaign", code=3, label=N_("Campaigns"), load=load,

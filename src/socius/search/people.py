@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal
@@ -15,7 +15,7 @@ from socius.expertise.models import PersonTag, Tag
 from socius.people import service as people
 from socius.people.models import Person
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, SearchItem, register
+from socius.search.registry import ContentKind, HeldKeys, SearchItem, register
 
 # Profile fields that are searchable text, in the order a snippet shows them.
 TEXT_FIELDS = ("department", "location", "about_md")
@@ -90,12 +90,12 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
     return items
 
 
-async def keys(db: AsyncSession, principal: Principal) -> set[str]:
+def keys(principal: Principal) -> HeldKeys:
     """Members see everyone; a guest sees themselves (held by every principal) and their host."""
     if principal.can(Permission.DIRECTORY_READ):
-        return {"members"}
-    host = await db.scalar(select(Person.manager_id).where(Person.id == principal.person_id))
-    return {f"p:{host}"} if host else set()
+        return HeldKeys(fixed=frozenset({"members"}))
+    return HeldKeys(query=select(func.concat("p:", Person.manager_id))
+                    .where(Person.id == principal.person_id, Person.manager_id.is_not(None)))
 
 
 PERSON = register(ContentKind(name="person", code=1, label=N_("People"), load=load, all_ids=all_ids,

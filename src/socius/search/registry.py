@@ -6,7 +6,9 @@ A kind tells search four things, all in the caller's session:
 - `all_ids(db)`: every id that belongs in the index, in batches (rebuilds and `socius search check`);
 - `hydrate(db, principal, ids)`: the items this principal may read *now*, re-checked against the database, as
   `SearchItem`s ready to show (a hit the database refuses is dropped, never shown);
-- `keys(db, principal)`: the visibility keys this principal holds from this module (a membership, a host).
+- `keys(principal)`: the visibility keys this principal holds from this module (a membership, a host), as
+  `HeldKeys`: fixed ones, and a SELECT of more, which `principal_keys` runs with every other module's in one
+  statement (one query per module had cost 4.6 ms of every search).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal
@@ -38,6 +40,17 @@ class SearchItem:
 
 
 @dataclass(frozen=True)
+class HeldKeys:
+    """Visibility keys a principal holds from one module: `fixed` ones, and `query`, a SELECT of one text column."""
+
+    fixed: frozenset[str] = frozenset()
+    query: Any = None
+
+
+NO_KEYS = HeldKeys()
+
+
+@dataclass(frozen=True)
 class ContentKind:
     name: str
     code: int  # fixed forever: part of every document key in the index
@@ -45,7 +58,7 @@ class ContentKind:
     load: Callable[[AsyncSession, list[int]], Awaitable[list[Document]]]
     all_ids: Callable[[AsyncSession, int], AsyncIterator[list[int]]]
     hydrate: Callable[[AsyncSession, Principal, list[int]], Awaitable[dict[int, SearchItem]]]
-    keys: Callable[[AsyncSession, Principal], Awaitable[set[str]]]
+    keys: Callable[[Principal], HeldKeys]
     # How many documents a rebuild will index (progress bars); by default the rows of the table named `name`.
     count: Callable[[AsyncSession], Awaitable[int]] | None = None
 
@@ -89,10 +102,16 @@ def kinds() -> dict[str, ContentKind]:
 
 
 async def principal_keys(db: AsyncSession, principal: Principal) -> frozenset[str]:
-    """Every visibility key this principal holds; nobody signed in holds none."""
+    """Every visibility key this principal holds; nobody signed in holds none. One statement for all modules."""
     if not principal.is_authenticated:
         return frozenset()
     held: set[str] = {f"p:{principal.person_id}"}
-    for kind in kinds().values():
-        held |= await kind.keys(db, principal)
+    queries = []
+    for keys in dict.fromkeys(kind.keys for kind in kinds().values()):  # several kinds share one module's
+        found = keys(principal)
+        held |= found.fixed
+        if found.query is not None:
+            queries.append(found.query)
+    if queries:
+        held |= set(await db.scalars(queries[0] if len(queries) == 1 else union_all(*queries)))
     return frozenset(held)
