@@ -4,6 +4,7 @@ comments; within a campaign's quota."""
 from __future__ import annotations
 
 from socius.content.models import Item
+from socius.people.models import Role
 
 
 async def test_an_author_attaches_a_file_readers_download_it_others_cannot(db, make_person, campaign, idea,
@@ -39,8 +40,25 @@ async def test_an_author_attaches_a_file_readers_download_it_others_cannot(db, m
     assert shown["comment_count"] == 0  # files hang under the idea; they are not comments
     listed_comments = await as_voter.get(f"/api/v1/items/{posted.item.id}/comments")
     assert listed_comments.status_code == 200 and listed_comments.json()["items"] == []
-    await db.refresh(posted.item)
     assert (await db.get(Item, file_id)).campaign_id == private.id
+
+    # Hiding the idea hides its files; a waiting guest idea takes none (its readers are not the campaign's yet).
+    assert (await as_owner.post(f"/api/v1/items/{posted.item.id}/hide", json={"reason": "重複"})).status_code == 200
+    assert (await as_voter.get(f"/api/v1/files/{file_id}/download")).status_code == 404
+    refused_hidden = await as_author.post(f"/api/v1/ideas/{posted.item.id}/attachments",
+                                          files={"file": ("y.txt", b"y")})
+    assert refused_hidden.status_code == 404  # a moderator hid it: not even its author reads it now
+
+
+async def test_a_waiting_guest_idea_takes_no_files(db, make_person, campaign, idea, files_app, bearer):
+    owner = await make_person("Owner")
+    guest = await make_person("Guest", role=Role.GUEST, manager_id=owner.id)
+    made = await campaign(owner, audience="invited", participants=[guest], moderate_guests=True)
+    waiting = await idea(guest, made, "訪客的點子")
+    assert waiting.idea.pending
+    refused = await (await bearer(files_app, guest)).post(f"/api/v1/ideas/{waiting.item.id}/attachments",
+                                                          files={"file": ("草圖.txt", b"x")})
+    assert refused.status_code == 409 and "approved" in refused.text
 
 
 async def test_a_campaigns_attachments_share_one_quota(db, make_person, campaign, idea, files_app, bearer):

@@ -85,6 +85,8 @@ async def test_a_campaign_walked_through_the_pages(db, make_person, browser, cam
     assert f'name="coauthors" value="{guest.id}" checked' in chip and "External" in chip
     refused = await as_employee.post(f"{page_url}/ideas", {"title": "共同提案", "coauthors": f"{outsider.id}"})
     assert refused.status_code == 422 and "cannot see this campaign" in refused.text
+    garbled = await as_employee.post(f"{page_url}/ideas", {"title": "共同提案", "coauthors": "abc"})
+    assert garbled.status_code == 422 and "person ids" in garbled.text  # named, not silently dropped
     shared = await as_employee.post(f"{page_url}/ideas", {"title": "共同提案", "coauthors": f"{guest.id}"})
     assert shared.status_code == 303, shared.text
     byline = (await as_employee.get(shared.headers["location"])).text.split('class="meta"', 1)[1].split("</p>", 1)[0]

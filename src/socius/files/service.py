@@ -80,7 +80,12 @@ async def list_files(db: AsyncSession, principal: Principal, community_id: Any) 
 
 
 async def get_file(db: AsyncSession, principal: Principal, item_id: Any) -> Item:
-    return await content.get_item(db, principal, item_id, kind=KIND)
+    """A file the principal may read; an attachment only while its item (an idea) is readable too, so hiding
+    the idea hides its files."""
+    item = await content.get_item(db, principal, item_id, kind=KIND)
+    if item.parent_id is not None:
+        await content.get_item(db, principal, item.parent_id)
+    return item
 
 
 async def versions(db: AsyncSession, principal: Principal, item_id: Any) -> list[FileVersion]:

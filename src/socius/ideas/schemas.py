@@ -21,26 +21,8 @@ class CriterionIn(Strict):
     description: StrictStr = ""
 
 
-class CampaignIn(Strict):
-    """Checked by the service (422 naming the field)."""
-
-    title: StrictStr
-    brief: StrictStr = ""
-    tags: list[StrictStr] = []
-    audience: StrictStr = "employees"
-    community_id: StrictInt | None = None
-    opens_at: dt.datetime | None = None
-    closes_at: dt.datetime | None = None
-    stages: list[StrictStr] | None = None
-    criteria: list[CriterionIn] | None = None
-    allow_skip: StrictBool | None = None
-    allow_down_votes: StrictBool | None = None
-    moderate_guests: StrictBool | None = None
-    blind_review: StrictBool | None = None
-
-
 class CampaignEdit(Strict):
-    """Only the fields sent change."""
+    """Only the fields sent change; the service checks them (422 naming the field)."""
 
     title: StrictStr | None = None
     brief: StrictStr | None = None
@@ -55,6 +37,12 @@ class CampaignEdit(Strict):
     allow_down_votes: StrictBool | None = None
     moderate_guests: StrictBool | None = None
     blind_review: StrictBool | None = None
+
+
+class CampaignIn(CampaignEdit):
+    """A new campaign: a title at least; the fields left out take the service's defaults."""
+
+    title: StrictStr
 
 
 def campaign_values(body: CampaignIn | CampaignEdit) -> dict[str, Any]:

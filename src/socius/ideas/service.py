@@ -47,6 +47,7 @@ from socius.core.db import one_of, utcnow
 from socius.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from socius.core.i18n import N_
 from socius.expertise import finder
+from socius.files import service as files
 from socius.ideas import access, ranking
 from socius.ideas.access import get_campaign, is_open
 from socius.ideas.models import (
@@ -471,11 +472,23 @@ async def _views(db: AsyncSession, principal: Principal, campaign: Campaign, row
 
 async def attachment_target(db: AsyncSession, principal: Principal, idea_id: Any) -> Item:
     """The idea a file may be attached to: by whoever may edit it (its author, co-authors and the campaign's
-    managers), while the campaign is live. Checked before the upload is received."""
+    managers), while the campaign is live and the idea shown (a waiting idea's files would be read by everyone
+    reading the campaign). Checked before the upload is received."""
     view = await get_idea(db, principal, idea_id)
     if not view.can_edit:
         raise PermissionDenied()
+    if view.item.hidden_at is not None or view.idea.merged_into_id is not None:
+        raise Conflict(N_("Files can be attached once the idea is approved and shown."))
     return view.item
+
+
+async def delete_attachment(db: AsyncSession, principal: Principal, idea_id: Any, file_id: Any, *,
+                            ip: str = "") -> None:
+    """Delete one of this idea's files (a file elsewhere is not found here)."""
+    attached = await files.get_file(db, principal, file_id)
+    if attached.parent_id != idea_id:
+        raise NotFound()
+    await files.delete_file(db, principal, attached.id, ip=ip)
 
 
 async def coauthors(db: AsyncSession, idea_id: int) -> list[Person]:

@@ -204,8 +204,10 @@ async def coauthor_chip(request: Request, db: Session, principal: Caller, campai
 async def submit_idea(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
     form = await request.form()
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("title", "body", "tags")}
-    chosen = [int(v) for v in form.getlist("coauthors") if str(v).isdigit() and len(str(v)) < 19]
-    values["coauthors"] = chosen
+    # Numbers as numbers; anything else goes as typed, for the service to refuse by name.
+    values["coauthors"] = [int(v) if str(v).isdigit() and len(str(v)) < 19 else str(v)
+                           for v in form.getlist("coauthors")]
+    chosen = [v for v in values["coauthors"] if isinstance(v, int)]
     try:
         view = await service.submit_idea(db, principal, campaign_id, values, ip=client_ip(request))
     except REFUSALS as error:
@@ -382,11 +384,8 @@ async def attach(request: Request, db: Session, principal: Caller, idea_id: int)
 @router.post("/ideas/{idea_id}/attachments/{file_id}/delete")
 async def delete_attachment(request: Request, db: Session, principal: Caller, idea_id: int, file_id: int
                             ) -> Response:
-    attached = await files.get_file(db, principal, file_id)
-    if attached.parent_id != idea_id:
-        raise NotFound()  # this page deletes only the idea's own attachments
-    return await _idea_action(request, db, principal, idea_id, lambda: files.delete_file(
-        db, principal, file_id, ip=client_ip(request)))
+    return await _idea_action(request, db, principal, idea_id, lambda: service.delete_attachment(
+        db, principal, idea_id, file_id, ip=client_ip(request)))
 
 
 @router.get("/ideas/{idea_id}")
