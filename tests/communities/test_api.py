@@ -260,3 +260,30 @@ async def test_the_catalogs_tag_filter_folds_scripts_case_and_spacing(api, make_
     # A change of tags changes what finds it.
     assert (await client.patch(f"/api/v1/communities/{taiwan.id}", json={"tags": ["雲端"]})).status_code == 200
     assert await tagged("軟體") == [mainland.name] and await tagged("云端") == [taiwan.name]
+
+
+async def test_hiding_a_topic_hides_its_replies_from_search(db, api, make_person, community, index_now):
+    owner = await make_person("Owner", username="owner")
+    member = await make_person("Member", username="member")
+    reader = await make_person("Reader", username="reader")
+    place = await community(owner, "工地", members=[member, reader])
+    topic = await content.create_item(db, owner.principal, kind="topic", community=place,
+                                      values={"title": "混凝土配比", "body": "討論"})
+    await content.comment(db, member.principal, topic.id, "鋯石添加劑的比例")
+    await index_now()
+    client = await api(reader)
+
+    async def found() -> tuple[list[str], int]:
+        body = (await client.get("/api/v1/search", params={"q": "鋯石添加劑"})).json()
+        return [i["kind"] for i in body["items"]], body["total"]
+
+    assert await found() == (["reply"], 1)
+    await content.set_hidden(db, owner.principal, topic.id, True)
+    await db.flush()
+    # Before the indexer runs, the hit is already refused when hydrated: its parent is hidden.
+    assert (await found())[0] == []
+    await index_now()
+    assert await found() == ([], 0)  # and then it is out of the index: not counted either
+    await content.set_hidden(db, owner.principal, topic.id, False)
+    await index_now()
+    assert await found() == (["reply"], 1)
