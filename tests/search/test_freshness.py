@@ -13,7 +13,7 @@ from socius.core.auth import Principal
 from socius.core.db import Database
 from socius.people import service as people
 from socius.people.models import Person, Role
-from socius.search import indexer, registry
+from socius.search import indexer, registry, tantivy_backend
 from socius.search.backend import Document, Filters, QuerySpec
 from socius.search.query import parse
 from socius.search.tantivy_backend import TantivyBackend
@@ -139,7 +139,10 @@ async def test_one_indexer_leads_and_another_takes_over(database, scratch_databa
             await task
 
 
-async def test_rebuild_swaps_in_a_complete_index_while_changes_keep_coming(database, scratch_database, root):
+async def test_rebuild_swaps_in_a_complete_index_while_changes_keep_coming(database, scratch_database, root,
+                                                                           monkeypatch):
+    # 300 documents stand in for a large index: the rebuild makes two shards of it (the index grew as one).
+    monkeypatch.setattr(tantivy_backend, "SHARD_DOCUMENTS", 150)
     for n in range(300):
         await add(database, f"Bulk Person {n:03d}", title="Rebuilt")
     backend = TantivyBackend(root)
@@ -163,6 +166,7 @@ async def test_rebuild_swaps_in_a_complete_index_while_changes_keep_coming(datab
         assert report.documents >= 300 and progress[-1][1] == progress[-1][2]
         # Every change made during the rebuild is in the new index, and the indexer writes to it now.
         await eventually(lambda: backend.path != old and ids_for(backend, "after swap") == [late], seconds=5)
+        assert len(tantivy_backend.shard_paths(old)) == 1 and len(tantivy_backend.shard_paths(backend.path)) == 2
         async with database.transaction() as db:
             drift = await indexer.check(db, backend)
         assert drift.in_step, drift.per_kind

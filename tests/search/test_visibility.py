@@ -8,13 +8,26 @@ import datetime as dt
 
 import pytest
 
-from socius.search import tantivy_backend
+from socius.search import registry, tantivy_backend
 from socius.search.backend import Document, Filters, QuerySpec
 from socius.search.query import parse
 from socius.search.tantivy_backend import KIND_CODES, register_kind_code
 
 MEMBER = frozenset({"members", "p:1"})
 INSIDER = MEMBER | {"c:5"}
+
+
+@pytest.fixture(params=[1, 2], ids=["one shard", "two shards"])
+def backend(request, tmp_path):
+    """Every rule here holds for an index of one shard and for one of two (a large index's generation), whose
+    hits, counts, facets and suggestions are merged from both."""
+    registry.kinds()
+    root = tmp_path / "search"
+    tantivy_backend.swap(root, tantivy_backend.new_generation(root, request.param))
+    index = tantivy_backend.TantivyBackend(root)
+    assert len(tantivy_backend.shard_paths(index.path)) == request.param
+    yield index
+    index.close()
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from socius.search.tantivy_backend import (
     new_generation,
     prepare_many,
     register_kind_code,
+    shards_for,
     swap,
 )
 
@@ -235,7 +236,9 @@ async def rebuild(database: Database, database_url: str, root: Path, *,
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as lock_conn:
         # Waits for another rebuild, never for the indexer.
         await lock_conn.execute("SELECT pg_advisory_lock(%s)", (REINDEX_LOCK,))
-        generation = new_generation(root)
+        async with database.transaction() as db:
+            documents = sum([await kind_count(db, kind) for kind in registry.kinds().values()])
+        generation = new_generation(root, shards_for(documents))
         backend = TantivyBackend(root, generation=generation, writer_heap=REBUILD_HEAP)
         try:
             async with database.engine.connect() as conn:

@@ -1,7 +1,9 @@
 """The embedded search backend: one Tantivy index on disk under the data directory.
 
 Layout: `<data_dir>/search/current` is a symlink to a generation directory (`v<schema>-<stamp>`). A rebuild
-writes a new generation aside and swaps the symlink; readers notice the new target on their next search.
+writes a new generation aside and swaps the symlink; readers notice the new target on their next search. A
+generation holds SHARDS Tantivy indexes (`0/`, `1/`, …), each with part of the documents: a search runs on all of
+them at once, one thread each, and merges their hits (see `_Shards`).
 
 Known limits of the `tantivy` Python package, measured (docs/search.md):
 - no Python tokenizers: text is analysed in Python (core/text.analyse) and indexed pre-tokenised, terms joined
@@ -9,7 +11,10 @@ Known limits of the `tantivy` Python package, measured (docs/search.md):
 - `delete_documents_by_term` on a u64 field silently deletes nothing: the document key `uid` is an i64;
 - custom analyzers must be registered at every open: we use only built-in tokenizers (whitespace, raw);
 - a reader sees a commit only after `reload()` (or shortly, by the reload policy): we reload after our own
-  commits so a person sees their own write.
+  commits so a person sees their own write;
+- `Searcher.search` always collects through a MultiCollector, so Tantivy's block-max pruning never applies: every
+  match of a query is scored (a common term in 725,000 documents: 10 ms for its top 20, 13 ms to count them).
+  A search's time is its matches times its clauses; shards searched in parallel divide it by the cores.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
@@ -33,7 +39,7 @@ from socius.search.backend import BOOSTS, BackendResult, Document, Hit, QuerySpe
 
 log = structlog.get_logger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: shards
 # Kinds get a small number each; the document key is (code << 48) | id, so one i64 term deletes one document.
 KIND_CODES: dict[str, int] = {}
 _KINDS_BY_CODE: dict[int, str] = {}  # the reverse, for reading hits (hundreds a query for the expert finder)
@@ -46,6 +52,18 @@ TEXT_FIELDS = ("title", "text", "private")
 WRITER_HEAP = 64_000_000
 # A rebuild writes a whole index at once: a larger heap makes fewer, larger segments, so fewer merges.
 REBUILD_HEAP = 512_000_000
+# Indexes (shards) of a generation. The Python binding scores every match of a query on one thread (see above);
+# each shard is searched on a thread of its own (Tantivy releases the GIL), so a large index's search uses up to
+# MAX_SHARDS cores (the reference machine has two). A rebuild makes one shard per SHARD_DOCUMENTS documents: below
+# that one index is faster (no thread handoff) and ranks with exact statistics, where each shard would rank with
+# its own (on 60 documents that moved a hit). A generation keeps the count it was built with (its subdirectories);
+# an index grown from empty stays one shard until `socius search reindex`.
+MAX_SHARDS = 2
+SHARD_DOCUMENTS = 150_000
+
+
+def shards_for(documents: int) -> int:
+    return max(1, min(MAX_SHARDS, documents // SHARD_DOCUMENTS))
 # One document in SAMPLE_RATE carries `sample`: counting a common query's matches there and scaling up costs a
 # fraction of counting them all.
 SAMPLE_RATE = 128
@@ -170,13 +188,19 @@ def current_path(root: Path) -> Path:
     return root / "current"
 
 
-def new_generation(root: Path) -> Path:
-    """An empty index directory beside the current one."""
+def new_generation(root: Path, shards: int = 1) -> Path:
+    """An empty generation (its shards' indexes) beside the current one."""
     root.mkdir(parents=True, exist_ok=True)
     path = root / f"v{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     path.mkdir()
-    tantivy.Index(SCHEMA, path=str(path))
+    for shard in range(shards):
+        (path / str(shard)).mkdir()
+        tantivy.Index(SCHEMA, path=str(path / str(shard)))
     return path
+
+
+def shard_paths(generation: Path) -> list[Path]:
+    return sorted((p for p in generation.iterdir() if p.name.isdigit()), key=lambda p: int(p.name))
 
 
 def swap(root: Path, generation: Path) -> None:
@@ -217,6 +241,83 @@ def ensure_current(root: Path) -> Path:
     return generation
 
 
+# --- shards ----------------------------------------------------------------------------------------------------
+
+# Threads that search shards other than the first (which the caller's thread searches itself).
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-shard")
+
+
+class _Found:
+    """Merged hits of the shards, shaped like tantivy's SearchResult: `hits` as (score or order, address), where
+    an address is (shard, the shard's DocAddress)."""
+
+    def __init__(self, hits: list, count: int | None) -> None:
+        self.hits = hits
+        self.count = count
+
+
+class _Shards:
+    """The searchers of a generation's shards, answering the calls this module makes of a tantivy.Searcher:
+    each call runs on every shard at once and the answers are merged (hits by score, counts summed).
+
+    Each shard ranks with its own statistics (document frequencies, average lengths). Documents are spread evenly
+    by id, so at scale the shards' statistics agree to a fraction of a percent."""
+
+    def __init__(self, searchers: list[tantivy.Searcher]) -> None:
+        self.searchers = searchers
+
+    def _each(self, call: Callable[[tantivy.Searcher], object]) -> list:
+        if len(self.searchers) == 1:
+            return [call(self.searchers[0])]
+        others = [_POOL.submit(call, searcher) for searcher in self.searchers[1:]]
+        return [call(self.searchers[0])] + [future.result() for future in others]
+
+    @property
+    def num_docs(self) -> int:
+        return sum(searcher.num_docs for searcher in self.searchers)
+
+    def doc_freq(self, field: str, term: object) -> int:
+        return sum(searcher.doc_freq(field, term) for searcher in self.searchers)
+
+    def search(self, query: Query, limit: int, *, count: bool = True, order_by_field: str | None = None,
+               offset: int = 0) -> _Found:
+        wanted = offset + limit
+        results = self._each(lambda searcher: searcher.search(query, wanted, count=count,
+                                                              order_by_field=order_by_field))
+        hits = [(key, (shard, address)) for shard, result in enumerate(results) for key, address in result.hits]
+        hits.sort(key=lambda hit: (-hit[0], hit[1][0], hit[1][1].segment_ord, hit[1][1].doc))
+        return _Found(hits[offset:wanted], sum(r.count for r in results) if count else None)
+
+    def fast_field_values(self, field: str, addresses: list) -> list:
+        by_shard: dict[int, list[int]] = {}
+        for position, (shard, _address) in enumerate(addresses):
+            by_shard.setdefault(shard, []).append(position)
+        values: list = [None] * len(addresses)
+        for shard, positions in by_shard.items():
+            found = self.searchers[shard].fast_field_values(field, [addresses[i][1] for i in positions])
+            for position, value in zip(positions, found, strict=True):
+                values[position] = value
+        return values
+
+    def aggregate(self, query: Query, aggregation: dict) -> dict:
+        """Terms aggregations only (the one kind this module asks for), bucket counts summed over the shards."""
+        merged: dict[str, dict[object, int]] = {name: {} for name in aggregation}
+        for result in self._each(lambda searcher: searcher.aggregate(query, aggregation)):
+            for name, buckets in merged.items():
+                for bucket in result[name]["buckets"]:
+                    buckets[bucket["key"]] = buckets.get(bucket["key"], 0) + int(bucket["doc_count"])
+        return {name: {"buckets": [{"key": key, "doc_count": n} for key, n in
+                                   sorted(buckets.items(), key=lambda kv: -kv[1])]}
+                for name, buckets in merged.items()}
+
+    def terms_with_prefix(self, field: str, prefix: str, **options) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for terms in self._each(lambda searcher: searcher.terms_with_prefix(field, prefix, **options)):
+            for term, n in terms:
+                counts[term] = counts.get(term, 0) + n
+        return sorted(counts.items())
+
+
 # --- the backend -----------------------------------------------------------------------------------------------
 
 class TantivyBackend:
@@ -228,12 +329,12 @@ class TantivyBackend:
         # A fixed generation (a rebuild writing aside) never follows the `current` symlink.
         self._fixed = generation
         self._lock = threading.Lock()
-        self._writer: tantivy.IndexWriter | None = None
+        self._writers: dict[int, tantivy.IndexWriter] = {}
         self._open()
 
     def _open(self) -> None:
         self.path = self._fixed or ensure_current(self.root)
-        self._index = tantivy.Index.open(str(self.path))
+        self._indexes = [tantivy.Index.open(str(p)) for p in shard_paths(self.path)]
         self._target = self.path.name
 
     def _follow_swap(self) -> None:
@@ -246,16 +347,19 @@ class TantivyBackend:
         if target != self._target:
             with self._lock:
                 if target != self._target:
-                    if self._writer is not None:
-                        self._writer.rollback()  # uncommitted work belongs to the old index; the outbox replays
-                        self._writer = None
+                    for writer in self._writers.values():
+                        writer.rollback()  # uncommitted work belongs to the old index; the outbox replays
+                    self._writers = {}
                     self._open()
 
-    def _get_writer(self) -> tantivy.IndexWriter:
-        self._follow_swap()
-        if self._writer is None:
-            self._writer = self._index.writer(heap_size=self._writer_heap, num_threads=1)
-        return self._writer
+    def _writer_for(self, key: int) -> tantivy.IndexWriter:
+        """The writer of the shard that holds the document `key` (ids alternate, so shards stay even)."""
+        shard = key % len(self._indexes)
+        writer = self._writers.get(shard)
+        if writer is None:
+            heap = max(self._writer_heap // len(self._indexes), 16_000_000)
+            writer = self._writers[shard] = self._indexes[shard].writer(heap_size=heap, num_threads=1)
+        return writer
 
     # writes
 
@@ -266,37 +370,44 @@ class TantivyBackend:
         """Add documents analysed beforehand (perhaps in other processes: see indexer.rebuild). `replace=False`
         skips deleting an older version first: for a new generation being built, which holds none (the delete
         costs more than the add)."""
-        writer = self._get_writer()
+        self._follow_swap()
         for key, fields in prepared:
+            writer = self._writer_for(key)
             if replace:
                 writer.delete_documents_by_term("uid", key)
             writer.add_json(fields)
 
     def delete(self, kind: str, ids: Iterable[int]) -> None:
-        writer = self._get_writer()
+        self._follow_swap()
         for item_id in ids:
-            writer.delete_documents_by_term("uid", uid(kind, item_id))
+            key = uid(kind, item_id)
+            self._writer_for(key).delete_documents_by_term("uid", key)
 
     def commit(self) -> None:
-        if self._writer is not None:
-            self._writer.commit()
-            self._index.reload()
+        """Commit every shard written to. Not atomic across shards: when one fails, the caller's outbox rows stay
+        pending and replay, which rewrites the same documents."""
+        for writer in self._writers.values():
+            writer.commit()
+        if self._writers:
+            for index in self._indexes:
+                index.reload()
 
     def reload(self) -> None:
         self._follow_swap()
-        self._index.reload()
+        for index in self._indexes:
+            index.reload()
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.rollback()
-            self._writer.wait_merging_threads()
-            self._writer = None
+        for writer in self._writers.values():
+            writer.rollback()
+            writer.wait_merging_threads()
+        self._writers = {}
 
     # reads
 
-    def _searcher(self) -> tantivy.Searcher:
+    def _searcher(self) -> _Shards:
         self._follow_swap()
-        return self._index.searcher()
+        return _Shards([index.searcher() for index in self._indexes])
 
     def num_docs(self) -> int:
         return self._searcher().num_docs
@@ -427,14 +538,14 @@ class _Top:
         self.count = None
 
 
-def _flat_union(searcher: tantivy.Searcher, spec: QuerySpec, *, fuzzy: bool) -> Query | None:
+def _flat_union(searcher: _Shards, spec: QuerySpec, *, fuzzy: bool) -> Query | None:
     """The query as one union of term queries, when it is one: a single word, or a Han run of one pair that is
-    also its one dictionary word (团队), with no filter but visibility and archiving. Tantivy ranks such a union
-    with block-max WAND, skipping blocks of documents that cannot reach the top (measured at 1,000,000 items: 团队
-    8.8 against 40 ms as nested clauses); any other clause, even a MustNot, makes it score every match. The
-    boosters are implied by the options here (a title word is in `text`; the word is the pair), so the union
-    matches the same documents with the same scores as `_unit_query`. Only for common terms: a rare one is
-    ranked faster as it is than with the extra step of dropping candidates (see `_top_unrestricted`)."""
+    also its one dictionary word (团队), with no filter but visibility and archiving. Ranked without the
+    exclusions and nesting, such a union costs a third of the ordinary query (measured at 1,000,000 items: 团队
+    13 against 40 ms; every match is scored either way, see the module's notes). The boosters are implied by the
+    options here (a title word is in `text`; the word is the pair), so the union matches the same documents with
+    the same scores as `_unit_query`. Only for common terms: a rare one is ranked faster as it is than with the
+    extra step of dropping candidates (see `_top_unrestricted`)."""
     f = spec.filters
     if (fuzzy or len(spec.must) != 1 or spec.must_not or f.kinds or f.community_id is not None
             or f.author_id is not None or f.tag or f.since or f.until):
@@ -473,7 +584,7 @@ COMMON_TERM = 20_000
 _SPARE = 2
 
 
-def _top_unrestricted(searcher: tantivy.Searcher, union: Query, spec: QuerySpec) -> _Top | None:
+def _top_unrestricted(searcher: _Shards, union: Query, spec: QuerySpec) -> _Top | None:
     """The page of `union`'s best hits the principal may see, found by ranking without the exclusions (fast:
     see `_flat_union`) and then dropping the candidates the exclusions would (one small query over their keys);
     None when too few remain to fill the page."""
@@ -501,7 +612,7 @@ def _top_unrestricted(searcher: tantivy.Searcher, union: Query, spec: QuerySpec)
     return _Top(kept[spec.offset:wanted])
 
 
-def _kind_counts(searcher: tantivy.Searcher, base: list[tuple[Occur, Query]]) -> tuple[dict[str, int], frozenset[str]]:
+def _kind_counts(searcher: _Shards, base: list[tuple[Occur, Query]]) -> tuple[dict[str, int], frozenset[str]]:
     """Matches per kind: exact for kinds with few, estimated from the sample for kinds with many (counting every
     match of a common query cost more than ranking it; see docs/search.md)."""
     sampled = _per_kind(searcher, Query.boolean_query([*base, (Occur.Must, _SAMPLED)]))
@@ -517,7 +628,7 @@ def _kind_counts(searcher: tantivy.Searcher, base: list[tuple[Occur, Query]]) ->
     return counts, frozenset(large)
 
 
-def _per_kind(searcher: tantivy.Searcher, query: Query) -> dict[str, int]:
+def _per_kind(searcher: _Shards, query: Query) -> dict[str, int]:
     buckets = searcher.aggregate(query, {"k": {"terms": {"field": "kind", "size": 50}}})
     return {b["key"]: int(b["doc_count"]) for b in buckets["k"]["buckets"]}
 
