@@ -11,7 +11,6 @@ from socius.core import text
 from socius.search.query import ParsedQuery
 
 MAX_SOURCE = 5000
-_WORD = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=65536)
@@ -21,12 +20,11 @@ def _fold_char(ch: str) -> str:
     return text.normalise(ch)
 
 
-def _folded_with_map(source: str) -> tuple[str, list[int]]:
+def _folded_with_map(source: str, folded: str) -> tuple[str, list[int]]:
     """The text folded as the index folds it, and for each folded character the index of its source character.
 
-    Folding a whole text keeps its length almost always (軟體→软件, 網路→网络); when it does not (NFKC of
-    ligatures, a few phrases), fold character by character, which keeps the map exact."""
-    folded = text.normalise(source)
+    Folding a whole text (`folded`) keeps its length almost always (軟體→软件, 網路→网络); when it does not (NFKC
+    of ligatures, a few phrases), fold character by character, which keeps the map exact."""
     if len(folded) == len(source):
         return folded, list(range(len(source)))
     chars, positions = [], []
@@ -35,6 +33,15 @@ def _folded_with_map(source: str) -> tuple[str, list[int]]:
             chars.append(out)
             positions.append(i)
     return "".join(chars), positions
+
+
+@lru_cache(maxsize=256)
+def _latin_words(stems: frozenset[str], starts: frozenset[str]) -> tuple[tuple[str, ...], re.Pattern] | None:
+    beginnings = {s[:-1] if len(s) > 2 else s for s in stems} | starts
+    if not beginnings:
+        return None
+    alternatives = "|".join(re.escape(b) for b in sorted(beginnings, key=len, reverse=True))
+    return tuple(starts), re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
 
 
 def _spans(folded: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
@@ -56,12 +63,14 @@ def _spans(folded: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
         while start >= 0:
             spans.append((start, start + len(needle)))
             start = folded.find(needle, start + 1)
-    if stems or prefixes:
-        for match in _WORD.finditer(folded):
+    latin = _latin_words(frozenset(stems), frozenset(p for p in prefixes if len(p) >= 2))
+    if latin is not None:
+        # Only words that could match are looked at: those starting as a stem does (its last letter may change:
+        # happy → happi) or with a prefix; a word joined to Han characters is not a Latin word.
+        starts, pattern = latin
+        for match in pattern.finditer(folded):
             word = match.group()
-            if text.has_han(word):
-                continue
-            if text.stem(word) in stems or any(len(p) >= 2 and word.startswith(p) for p in prefixes):
+            if (word.startswith(starts) or text.stem(word) in stems) and not text.has_han(word):
                 spans.append(match.span())
     spans.sort()
     merged: list[tuple[int, int]] = []
@@ -73,12 +82,25 @@ def _spans(folded: str, parsed: ParsedQuery) -> list[tuple[int, int]]:
     return merged
 
 
+def snippets(sources: list[str], parsed: ParsedQuery, width: int = 160) -> list[Markup]:
+    """`snippet` of each source. Their texts are folded in one call (OpenCC's cost is mostly per call: a page's
+    20 snippets took 4–8 ms folded one by one at 1,000,000 items)."""
+    sources = [" ".join(source[:MAX_SOURCE].split()) for source in sources]
+    folded = text.normalise("\n".join(sources)).split("\n")  # no text holds a line break any more
+    if len(folded) != len(sources):
+        folded = [text.normalise(source) for source in sources]
+    return [_snippet(source, fold, parsed, width) for source, fold in zip(sources, folded, strict=True)]
+
+
 def snippet(source: str, parsed: ParsedQuery, width: int = 160) -> Markup:
     """Up to `width` characters of `source` around its first match, matches in <mark>, the rest escaped."""
-    source = " ".join(source[:MAX_SOURCE].split())
+    return snippets([source], parsed, width)[0]
+
+
+def _snippet(source: str, folded: str, parsed: ParsedQuery, width: int) -> Markup:
     if not source:
         return Markup("")
-    folded, positions = _folded_with_map(source)
+    folded, positions = _folded_with_map(source, folded)
     spans = [(positions[s], positions[e - 1] + 1) for s, e in _spans(folded, parsed)]
     first = spans[0][0] if spans else 0
     start = max(0, min(first - width // 4, len(source) - width))

@@ -16,7 +16,7 @@ from socius.core.errors import FieldError, NotAuthenticated, ValidationFailed
 from socius.core.i18n import N_
 from socius.search import registry
 from socius.search.backend import Filters, QuerySpec, SearchBackend
-from socius.search.highlight import snippet
+from socius.search.highlight import snippets
 from socius.search.query import ParsedQuery, parse
 from socius.search.registry import SearchItem
 
@@ -142,12 +142,9 @@ async def _hydrate(db: AsyncSession, principal: Principal, hits, parsed: ParsedQ
         if kind in kinds:
             for item_id, item in (await kinds[kind].hydrate(db, principal, ids)).items():
                 items[(kind, item_id)] = item
-    results = []
-    for hit in hits:
-        item = items.get((hit.kind, hit.id))
-        if item is not None:
-            results.append(Result(item, snippet(item.text, parsed), hit.score))
-    return results
+    shown = [(hit, items[(hit.kind, hit.id)]) for hit in hits if (hit.kind, hit.id) in items]
+    marked = snippets([item.text for _hit, item in shown], parsed)
+    return [Result(item, mark, hit.score) for (hit, item), mark in zip(shown, marked, strict=True)]
 
 
 def _did_you_mean(backend: SearchBackend, q: str, parsed: ParsedQuery, keys: frozenset[str]) -> str | None:
