@@ -38,7 +38,7 @@ DDL = [
 _LOAD = text("SELECT id, title, body, tags, community_id, restricted, author_id, created_at, updated_at"
              " FROM bench_item WHERE id = ANY(:ids)")
 _IDS = text("SELECT id FROM bench_item WHERE id > :after ORDER BY id LIMIT :n")
-_MINE = text("SELECT 'c:' || community_id FROM bench_member WHERE person_id = :p")
+_MINE = text("SELECT 'c:' || community_id FROM bench_member WHERE person_id = :person_id").columns(key=String)
 _HYDRATE = text("SELECT id, title, body, updated_at FROM bench_item WHERE id = ANY(:ids)"
                 " AND (NOT restricted OR community_id IN (SELECT community_id FROM bench_member"
                 " WHERE person_id = :p))")
@@ -74,8 +74,7 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
 
 
 def keys(principal: Principal) -> registry.HeldKeys:
-    mine = _MINE.bindparams(p=principal.person_id).columns(key=String)
-    return registry.HeldKeys(fixed=frozenset() if principal.is_guest else frozenset({"members"}), query=mine)
+    return registry.HeldKeys(fixed=frozenset() if principal.is_guest else frozenset({"members"}), query=_MINE)
 
 
 def ensure_registered() -> ContentKind:

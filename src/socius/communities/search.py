@@ -12,7 +12,7 @@ from socius.core.authz import Permission
 from socius.core.db import one_of
 from socius.core.i18n import N_
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, HeldKeys, SearchItem, id_batches, register
+from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, id_batches, register
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -35,8 +35,11 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
 def keys(principal: Principal) -> HeldKeys:
     """Each community the principal is an active member of; administrators hold "admins"."""
     return HeldKeys(fixed=frozenset({"admins"} if principal.can(Permission.COMMUNITIES_ADMINISTER) else ()),
-                    query=select(func.concat("c:", Membership.community_id)).where(
-                        Membership.person_id == principal.person_id, Membership.state == MemberState.ACTIVE.value))
+                    query=_MEMBERSHIPS)
+
+
+_MEMBERSHIPS = select(func.concat("c:", Membership.community_id)).where(
+    Membership.person_id == PERSON_ID, Membership.state == MemberState.ACTIVE.value)
 
 
 COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load,

@@ -15,7 +15,7 @@ from socius.core.i18n import N_
 from socius.ideas import access
 from socius.ideas.models import Campaign, CampaignMember
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, HeldKeys, SearchItem, id_batches, register
+from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, id_batches, register
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -39,8 +39,10 @@ async def hydrate(db: AsyncSession, principal: Principal, ids: list[int]) -> dic
 def keys(principal: Principal) -> HeldKeys:
     """Each campaign the principal is a member of (owner, manager, invited participant)."""
     return HeldKeys(fixed=frozenset({"admins"} if principal.can(Permission.CAMPAIGNS_ADMINISTER) else ()),
-                    query=select(func.concat("g:", CampaignMember.campaign_id))
-                    .where(CampaignMember.person_id == principal.person_id))
+                    query=_MEMBERSHIPS)
+
+
+_MEMBERSHIPS = select(func.concat("g:", CampaignMember.campaign_id)).where(CampaignMember.person_id == PERSON_ID)
 
 
 CAMPAIGN = register(ContentKind(name="campaign", code=3, label=N_("Campaigns"), load=load,

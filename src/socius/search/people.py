@@ -15,7 +15,7 @@ from socius.expertise.models import PersonTag, Tag
 from socius.people import service as people
 from socius.people.models import Person
 from socius.search.backend import Document
-from socius.search.registry import ContentKind, HeldKeys, SearchItem, register
+from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, register
 
 # Profile fields that are searchable text, in the order a snippet shows them.
 TEXT_FIELDS = ("department", "location", "about_md")
@@ -94,8 +94,10 @@ def keys(principal: Principal) -> HeldKeys:
     """Members see everyone; a guest sees themselves (held by every principal) and their host."""
     if principal.can(Permission.DIRECTORY_READ):
         return HeldKeys(fixed=frozenset({"members"}))
-    return HeldKeys(query=select(func.concat("p:", Person.manager_id))
-                    .where(Person.id == principal.person_id, Person.manager_id.is_not(None)))
+    return HeldKeys(query=_HOST)
+
+
+_HOST = select(func.concat("p:", Person.manager_id)).where(Person.id == PERSON_ID, Person.manager_id.is_not(None))
 
 
 PERSON = register(ContentKind(name="person", code=1, label=N_("People"), load=load, all_ids=all_ids,

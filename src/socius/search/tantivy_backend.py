@@ -139,7 +139,9 @@ def prepare(document: Document) -> Prepared:
 def prepare_many(documents: list[Document]) -> list[Prepared]:
     """Analyse documents for the index: the slow, pure-Python part (all their texts in one batch)."""
     analysed = iter(text.analyse_many([part for d in documents for part in _texts(d)]))
-    return [_prepared(d, next(analysed), next(analysed), next(analysed)) for d in documents]
+    tags = iter(text.fold_many([tag for d in documents for tag in d.tags]))
+    return [_prepared(d, next(analysed), next(analysed), next(analysed), [next(tags) for _ in d.tags])
+            for d in documents]
 
 
 def _texts(document: Document) -> tuple[str, str, str]:
@@ -147,7 +149,8 @@ def _texts(document: Document) -> tuple[str, str, str]:
     return document.title or "", rest, document.private or ""
 
 
-def _prepared(document: Document, title: text.Analysed, rest: text.Analysed, private: text.Analysed) -> Prepared:
+def _prepared(document: Document, title: text.Analysed, rest: text.Analysed, private: text.Analysed,
+              tags: list[str]) -> Prepared:
     key = uid(document.kind, document.id)
     fields: dict[str, object] = {"uid": key, "kind": document.kind}
     bridge = [text.RUN_BREAK] if title.bigrams and rest.bigrams else []
@@ -167,7 +170,7 @@ def _prepared(document: Document, title: text.Analysed, rest: text.Analysed, pri
     if spell:
         fields["spell"] = " ".join(spell)
     if document.tags:
-        fields["tag"] = [text.fold(tag) for tag in document.tags]
+        fields["tag"] = tags
     fields["vis"] = document.visibility if "members" in document.visibility else [*document.visibility, RESTRICTED]
     created = (document.created_at or document.updated_at or _EPOCH).astimezone(dt.UTC).replace(microsecond=0)
     fields["archived"] = 1 if document.archived else 0
