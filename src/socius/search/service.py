@@ -143,7 +143,8 @@ async def _hydrate(db: AsyncSession, principal: Principal, hits, parsed: ParsedQ
             for item_id, item in (await kinds[kind].hydrate(db, principal, ids)).items():
                 items[(kind, item_id)] = item
     shown = [(hit, items[(hit.kind, hit.id)]) for hit in hits if (hit.kind, hit.id) in items]
-    marked = snippets([item.text for _hit, item in shown], parsed)
+    # Suggestions (no query words) show no snippet: none is made.
+    marked = snippets([item.text for _hit, item in shown], parsed) if not parsed.empty else [Markup("")] * len(shown)
     return [Result(item, mark, hit.score) for (hit, item), mark in zip(shown, marked, strict=True)]
 
 
