@@ -21,6 +21,7 @@ def test_reindex_builds_the_index_and_check_finds_drift(scratch_database, tmp_pa
     report = json.loads(before.stdout)
     assert report["kinds"]["person"] == {"database": 50, "index": 0, "missing": 50, "extra": 0}
     assert report["pending"] == 50  # the COPY-free bulk insert still went through the outbox trigger
+    assert report["shards"] == report["shards_advised"] == 1  # 50 documents: no reason to split
 
     rebuilt = socius("search", "reindex", database_url=scratch_database, **env)
     assert rebuilt.returncode == 0, rebuilt.stderr
@@ -30,6 +31,7 @@ def test_reindex_builds_the_index_and_check_finds_drift(scratch_database, tmp_pa
     after = socius("search", "check", database_url=scratch_database, **env)
     assert after.returncode == 0, after.stdout + after.stderr
     assert "person: 50 in the database, 50 in the index, 0 missing, 0 extra" in after.stdout
+    assert "Shards: 1." in after.stdout
 
     with psycopg.connect(libpq_conninfo(scratch_database), autocommit=True) as conn:
         conn.execute("DELETE FROM person WHERE display_name = 'Person 7'")

@@ -149,6 +149,9 @@ async def test_rebuild_swaps_in_a_complete_index_while_changes_keep_coming(datab
     async with running(database, scratch_database, backend):
         await eventually(lambda: len(ids_for(backend, "rebuilt")) == 20, seconds=20)
         old = backend.path
+        async with database.transaction() as db:
+            grown = await indexer.check(db, backend)
+        assert (grown.shards, grown.shards_advised) == (1, 2)  # `search check` advises the reindex
 
         async def keep_writing():
             made = []
@@ -170,6 +173,7 @@ async def test_rebuild_swaps_in_a_complete_index_while_changes_keep_coming(datab
         async with database.transaction() as db:
             drift = await indexer.check(db, backend)
         assert drift.in_step, drift.per_kind
+        assert drift.shards == drift.shards_advised == 2
         assert drift.per_kind["person"]["index"] == 331
         spec = QuerySpec(parse("concurrent").must, [], Filters(), EVERYONE, limit=100)
         assert {h.id for h in backend.search(spec).hits} == {*made, late}

@@ -54,7 +54,8 @@ def check(as_json: bool = typer.Option(False, "--json", help="Print the report a
     report = _run(step)
     if as_json:
         print(json.dumps({"in_step": report.in_step, "pending": report.pending, "kinds": report.per_kind,
-                          "missing": report.missing, "extra": report.extra}))
+                          "missing": report.missing, "extra": report.extra, "shards": report.shards,
+                          "shards_advised": report.shards_advised}))
     else:
         for kind, counts in report.per_kind.items():
             console.print(f"{kind}: {counts['database']} in the database, {counts['index']} in the index, "
@@ -64,6 +65,9 @@ def check(as_json: bool = typer.Option(False, "--json", help="Print the report a
             if report.extra.get(kind):
                 console.print(f"  extra (first ids): {report.extra[kind]}")
         console.print(f"{report.pending} changes waiting in the outbox.")
+        console.print(f"Shards: {report.shards}" + (
+            f"; `socius search reindex` would make {report.shards_advised} (faster searches at this size)."
+            if report.shards_advised != report.shards else "."))
         console.print("In step." if report.in_step else "[red]Drift: run `socius search reindex`.[/red]")
     if not report.in_step:
         raise typer.Exit(1)

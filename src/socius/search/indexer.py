@@ -309,6 +309,10 @@ class CheckReport:
     missing: dict[str, list[int]] = field(default_factory=dict)
     extra: dict[str, list[int]] = field(default_factory=dict)
     pending: int = 0
+    # The index's shards, and how many a rebuild would make of the database's documents now (not drift: the
+    # search is as right either way; only its speed at scale differs).
+    shards: int = 1
+    shards_advised: int = 1
 
     @property
     def in_step(self) -> bool:
@@ -330,6 +334,8 @@ async def check(db: AsyncSession, backend: TantivyBackend, *, sample: int = 20) 
                                       "missing": len(missing), "extra": len(extra)}
         report.missing[kind.name] = missing[:sample]
         report.extra[kind.name] = extra[:sample]
+    report.shards = backend.shards
+    report.shards_advised = shards_for(sum(counts["database"] for counts in report.per_kind.values()))
     return report
 
 

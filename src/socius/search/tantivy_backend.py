@@ -415,6 +415,11 @@ class TantivyBackend:
     def num_docs(self) -> int:
         return self._searcher().num_docs
 
+    @property
+    def shards(self) -> int:
+        self._follow_swap()
+        return len(self._indexes)
+
     def search(self, spec: QuerySpec) -> BackendResult:
         result = self._search(spec, fuzzy=False)
         if not result.total and spec.fuzzy_names and any(u.type == "word" and len(u.raw) >= 4 for u in spec.must):
