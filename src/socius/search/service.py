@@ -122,7 +122,9 @@ async def search(db: AsyncSession, principal: Principal, backend: SearchBackend,
         order=request.order,  # type: ignore[arg-type]
         offset=(request.page - 1) * request.per_page, limit=request.per_page,
     )
-    found = backend.search(spec)
+    # Off the event loop: a common query scores for tens of milliseconds, with the GIL released, while the
+    # process's other requests go on.
+    found = await asyncio.to_thread(backend.search, spec)
     results = await _hydrate(db, principal, found.hits, parsed)
     page = SearchPage(request, results, found.total, found.facets, total_is_estimate=found.total_is_estimate,
                       estimated=found.estimated)
@@ -170,7 +172,7 @@ async def suggest(db: AsyncSession, principal: Principal, backend: SearchBackend
     if not prefix:
         return []
     keys = await registry.principal_keys(db, principal)
-    hits = backend.suggest_names(prefix, keys, [], limit)
+    hits = await asyncio.to_thread(backend.suggest_names, prefix, keys, [], limit)
     results = await _hydrate(db, principal, hits, ParsedQuery())
     return [r.item for r in results]
 
