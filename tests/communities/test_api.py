@@ -287,3 +287,21 @@ async def test_hiding_a_topic_hides_its_replies_from_search(db, api, make_person
     await content.set_hidden(db, owner.principal, topic.id, False)
     await index_now()
     assert await found() == (["reply"], 1)
+
+
+async def test_a_guest_finds_the_members_of_their_communities_and_no_one_else(api, walk, db, index_now):
+    from socius.communities import service as communities
+
+    await index_now()
+    client = await api(walk["guest"])
+
+    async def people(q: str) -> list[str]:
+        body = (await client.get("/api/v1/search", params={"q": q, "kind": "person"})).json()
+        assert body["total"] == len(body["items"])  # nothing counted that is not shown
+        return [i["title"] for i in body["items"]]
+
+    assert await people("Owner") == ["Owner"]  # owns "Partners", where the guest is a member
+    assert await people("Insider") == [] and await people("Outsider") == []
+    await communities.remove_member(db, walk["owner"].principal, walk["elsewhere"].id, walk["guest"].id)
+    await index_now()
+    assert await people("Owner") == []

@@ -102,11 +102,13 @@ async def test_an_invited_guest_sets_a_password_takes_part_and_sees_only_the_cam
     members = {m["person"]["display_name"] for m in
                (await client.get(f"/api/v1/campaigns/{green.id}/members")).json()["items"]}
     assert members == {"Owner", "Manager Mei", "Jane Doe"}
-    # People search stays narrower still: themselves and their host (the manager who invited them).
+    # People search finds the campaign's owner and managers; the authors met there only in the directory.
     await index_now()
     assert (await client.get("/api/v1/search", params={"q": "Stranger", "kind": "person"})).json()["total"] == 0
     assert (await client.get("/api/v1/search", params={"q": "Andy", "kind": "person"})).json()["total"] == 0
     assert (await client.get("/api/v1/search", params={"q": "Owner", "kind": "person"})).json()["total"] == 1
+    found = (await client.get("/api/v1/search", params={"q": "Mei", "kind": "person"})).json()
+    assert [i["title"] for i in found["items"]] == ["Manager Mei"] and found["total"] == 1
     assert (await client.get("/api/v1/search", params={"q": "Not for guests"})).json()["total"] == 0
 
     # Everyone sees the guest's name marked as external, on the idea once approved.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities import service
@@ -12,7 +12,16 @@ from socius.core.authz import Permission
 from socius.core.db import one_of
 from socius.core.i18n import N_
 from socius.search.backend import Document
-from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, id_batches, register
+from socius.search.registry import (
+    PERSON_ID,
+    PERSON_IDS,
+    PERSON_KEYS,
+    ContentKind,
+    HeldKeys,
+    SearchItem,
+    id_batches,
+    register,
+)
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -40,6 +49,9 @@ def keys(principal: Principal) -> HeldKeys:
 
 _MEMBERSHIPS = select(func.concat("c:", Membership.community_id)).where(
     Membership.person_id == PERSON_ID, Membership.state == MemberState.ACTIVE.value)
+# A community's guests find its members (their directory shows them).
+PERSON_KEYS.append(select(Membership.person_id, func.concat("c:", Membership.community_id)).where(
+    Membership.person_id == any_(PERSON_IDS), Membership.state == MemberState.ACTIVE.value))
 
 
 COMMUNITY = register(ContentKind(name="community", code=2, label=N_("Communities"), load=load,

@@ -4,7 +4,7 @@ Ideas and their comments are items: `content.search` indexes them with their cam
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.communities.models import Community
@@ -15,7 +15,16 @@ from socius.core.i18n import N_
 from socius.ideas import access
 from socius.ideas.models import Campaign, CampaignMember
 from socius.search.backend import Document
-from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, id_batches, register
+from socius.search.registry import (
+    PERSON_ID,
+    PERSON_IDS,
+    PERSON_KEYS,
+    ContentKind,
+    HeldKeys,
+    SearchItem,
+    id_batches,
+    register,
+)
 
 
 async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
@@ -43,6 +52,10 @@ def keys(principal: Principal) -> HeldKeys:
 
 
 _MEMBERSHIPS = select(func.concat("g:", CampaignMember.campaign_id)).where(CampaignMember.person_id == PERSON_ID)
+# A campaign's guests find its owner and managers (their directory shows them; the authors they meet there too,
+# which the index does not follow: see docs/search.md).
+PERSON_KEYS.append(select(CampaignMember.person_id, func.concat("g:", CampaignMember.campaign_id)).where(
+    CampaignMember.person_id == any_(PERSON_IDS), CampaignMember.role.in_(access.MANAGERS)))
 
 
 CAMPAIGN = register(ContentKind(name="campaign", code=3, label=N_("Campaigns"), load=load,

@@ -14,6 +14,7 @@ from socius.core.i18n import N_
 from socius.expertise.models import PersonTag, Tag
 from socius.people import service as people
 from socius.people.models import Person
+from socius.search import registry
 from socius.search.backend import Document
 from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem, register
 
@@ -21,10 +22,11 @@ from socius.search.registry import PERSON_ID, ContentKind, HeldKeys, SearchItem,
 TEXT_FIELDS = ("department", "location", "about_md")
 
 
-def document_for(person: Person, tags: list[str] | None = None) -> Document:
+def document_for(person: Person, tags: list[str] | None = None, keys: list[str] | None = None) -> Document:
     """The person as the index holds them. Fields the person hides from guests go into `private`, which guests'
     queries never match, so a guest cannot probe a hidden field by searching for it. `tags`: their profile tags
-    (hidden ones left out), which anyone who may see the person sees too."""
+    (hidden ones left out), which anyone who may see the person sees too. `keys`: visibility keys beyond
+    "members" (registry.PERSON_KEYS: the guests of their communities and campaigns)."""
     hidden = set(person.guest_hidden or ())
     public = [person.title or ""]
     private: list[str] = []
@@ -45,7 +47,8 @@ def document_for(person: Person, tags: list[str] | None = None) -> Document:
     return Document(
         kind="person", id=person.id, title=title, body="\n".join(filter(None, public)),
         private="\n".join(filter(None, private)), names=sorted(n for n in names if " " not in n), tags=tags or [],
-        visibility=["members", f"p:{person.id}"], created_at=person.created_at, updated_at=person.updated_at,
+        visibility=["members", f"p:{person.id}", *(keys or ())], created_at=person.created_at,
+        updated_at=person.updated_at,
         archived=person.deactivated_at is not None,
     )
 
@@ -59,7 +62,8 @@ async def load(db: AsyncSession, ids: list[int]) -> list[Document]:
             .where(PersonTag.person_id.in_(ids), PersonTag.hidden.is_(False))
             .order_by(PersonTag.person_id, PersonTag.strength.desc())):
         tags.setdefault(person_id, []).append(label)
-    return [document_for(p, tags.get(p.id)) for p in rows]
+    keys = await registry.person_keys(db, ids)
+    return [document_for(p, tags.get(p.id), keys.get(p.id)) for p in rows]
 
 
 async def all_ids(db: AsyncSession, batch: int) -> AsyncIterator[list[int]]:

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select, union_all
+from sqlalchemy import ARRAY, BigInteger, bindparam, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from socius.core.auth import Principal
@@ -44,6 +44,12 @@ class SearchItem:
 
 # The principal's person id in the SELECTs of `HeldKeys`.
 PERSON_ID = bindparam("person_id", type_=BigInteger)
+# The people being indexed, in the SELECTs of PERSON_KEYS.
+PERSON_IDS = bindparam("person_ids", type_=ARRAY(BigInteger))
+# SELECTs of (person id, key) for the people of PERSON_IDS: the keys under which a person's own document is
+# visible beyond "members", so that search finds whom a guest's directory shows (people.readable_clause): the
+# members of a guest's communities, the owners and managers of their campaigns. Registered by those modules.
+PERSON_KEYS: list[Any] = []
 
 
 @dataclass(frozen=True)
@@ -128,3 +134,12 @@ async def principal_keys(db: AsyncSession, principal: Principal) -> frozenset[st
 @functools.lru_cache(maxsize=64)
 def _union(queries: tuple) -> Any:
     return queries[0] if len(queries) == 1 else union_all(*queries)
+
+
+async def person_keys(db: AsyncSession, person_ids: list[int]) -> dict[int, list[str]]:
+    """The keys of PERSON_KEYS for these people, from every module in one statement."""
+    found: dict[int, list[str]] = {}
+    if PERSON_KEYS and person_ids:
+        for person_id, key in await db.execute(_union(tuple(PERSON_KEYS)), {"person_ids": person_ids}):
+            found.setdefault(person_id, []).append(key)
+    return found
