@@ -2,8 +2,8 @@
 
 Layout: `<data_dir>/search/current` is a symlink to a generation directory (`v<schema>-<stamp>`). A rebuild
 writes a new generation aside and swaps the symlink; readers notice the new target on their next search. A
-generation holds SHARDS Tantivy indexes (`0/`, `1/`, …), each with part of the documents: a search runs on all of
-them at once, one thread each, and merges their hits (see `_Shards`).
+generation holds one Tantivy index per shard (`0/`, `1/`, …), each with part of the documents: a search runs on
+all of them at once, one thread each, and merges their hits (see `_Shards`).
 
 Known limits of the `tantivy` Python package, measured (docs/search.md):
 - no Python tokenizers: text is analysed in Python (core/text.analyse) and indexed pre-tokenised, terms joined
@@ -62,8 +62,6 @@ MAX_SHARDS = 2
 SHARD_DOCUMENTS = 150_000
 
 
-def shards_for(documents: int) -> int:
-    return max(1, min(MAX_SHARDS, documents // SHARD_DOCUMENTS))
 # One document in SAMPLE_RATE carries `sample`: counting a common query's matches there and scaling up costs a
 # fraction of counting them all.
 SAMPLE_RATE = 128
@@ -77,6 +75,11 @@ PREFIX_LENGTH = 12
 # keys) instead of intersecting with the "members" list, which holds nearly every document (measured: the
 # intersection doubled the cost of a common term).
 RESTRICTED = "!members"
+
+
+def shards_for(documents: int) -> int:
+    """Shards a rebuild makes for this many documents."""
+    return max(1, min(MAX_SHARDS, documents // SHARD_DOCUMENTS))
 
 
 def register_kind_code(kind: str, code: int) -> None:
@@ -250,15 +253,6 @@ def ensure_current(root: Path) -> Path:
 _POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="search-shard")
 
 
-class _Found:
-    """Merged hits of the shards, shaped like tantivy's SearchResult: `hits` as (score or order, address), where
-    an address is (shard, the shard's DocAddress)."""
-
-    def __init__(self, hits: list, count: int | None) -> None:
-        self.hits = hits
-        self.count = count
-
-
 class _Shards:
     """The searchers of a generation's shards, answering the calls this module makes of a tantivy.Searcher:
     each call runs on every shard at once and the answers are merged (hits by score, counts summed).
@@ -283,13 +277,13 @@ class _Shards:
         return sum(searcher.doc_freq(field, term) for searcher in self.searchers)
 
     def search(self, query: Query, limit: int, *, count: bool = True, order_by_field: str | None = None,
-               offset: int = 0) -> _Found:
+               offset: int = 0) -> _Top:
         wanted = offset + limit
         results = self._each(lambda searcher: searcher.search(query, wanted, count=count,
                                                               order_by_field=order_by_field))
         hits = [(key, (shard, address)) for shard, result in enumerate(results) for key, address in result.hits]
         hits.sort(key=lambda hit: (-hit[0], hit[1][0], hit[1][1].segment_ord, hit[1][1].doc))
-        return _Found(hits[offset:wanted], sum(r.count for r in results) if count else None)
+        return _Top(hits[offset:wanted], sum(r.count for r in results) if count else None)
 
     def fast_field_values(self, field: str, addresses: list) -> list:
         by_shard: dict[int, list[int]] = {}
@@ -539,11 +533,12 @@ class TantivyBackend:
 
 
 class _Top:
-    """The page of hits of a search (`hits` as (score, address)), like tantivy's SearchResult."""
+    """The page of hits of a search, shaped like tantivy's SearchResult: `hits` as (score or order, address),
+    where an address is (shard, the shard's DocAddress); `count` when counted."""
 
-    def __init__(self, hits: list) -> None:
+    def __init__(self, hits: list, count: int | None = None) -> None:
         self.hits = hits
-        self.count = None
+        self.count = count
 
 
 def _flat_union(searcher: _Shards, spec: QuerySpec, *, fuzzy: bool) -> Query | None:
