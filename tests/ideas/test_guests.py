@@ -102,13 +102,25 @@ async def test_an_invited_guest_sets_a_password_takes_part_and_sees_only_the_cam
     members = {m["person"]["display_name"] for m in
                (await client.get(f"/api/v1/campaigns/{green.id}/members")).json()["items"]}
     assert members == {"Owner", "Manager Mei", "Jane Doe"}
-    # People search finds the campaign's owner and managers; the authors met there only in the directory.
+    # People search finds whom the directory shows: the owner, the managers, the authors met in the campaign.
     await index_now()
-    assert (await client.get("/api/v1/search", params={"q": "Stranger", "kind": "person"})).json()["total"] == 0
-    assert (await client.get("/api/v1/search", params={"q": "Andy", "kind": "person"})).json()["total"] == 0
-    assert (await client.get("/api/v1/search", params={"q": "Owner", "kind": "person"})).json()["total"] == 1
-    found = (await client.get("/api/v1/search", params={"q": "Mei", "kind": "person"})).json()
-    assert [i["title"] for i in found["items"]] == ["Manager Mei"] and found["total"] == 1
+
+    async def people(q: str) -> list[str]:
+        found = (await client.get("/api/v1/search", params={"q": q, "kind": "person"})).json()
+        assert found["total"] == len(found["items"])
+        return [i["title"] for i in found["items"]]
+
+    assert await people("Stranger") == []
+    assert [await people(q) for q in ("Owner", "Mei", "Andy", "Chen")] == [
+        ["Owner"], ["Manager Mei"], ["Author Andy"], ["Commenter Chen"]]
+    # Once the idea is hidden, its author and commenter leave the guest's directory, and its search.
+    await content.set_hidden(db, manager.principal, idea_by_author.item.id, True)
+    await index_now()
+    assert await people("Andy") == [] and await people("Chen") == []
+    assert (await client.get(f"/api/v1/people/{author.id}")).status_code == 404
+    await content.set_hidden(db, manager.principal, idea_by_author.item.id, False)
+    await index_now()
+    assert await people("Andy") == ["Author Andy"]
     assert (await client.get("/api/v1/search", params={"q": "Not for guests"})).json()["total"] == 0
 
     # Everyone sees the guest's name marked as external, on the idea once approved.

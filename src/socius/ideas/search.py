@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from socius.communities.models import Community
+from socius.content.models import Item
 from socius.core.auth import Principal
 from socius.core.authz import Permission
 from socius.core.db import one_of
 from socius.core.i18n import N_
 from socius.ideas import access
-from socius.ideas.models import Campaign, CampaignMember
+from socius.ideas.models import Campaign, CampaignMember, IdeaCoauthor
 from socius.search.backend import Document
 from socius.search.registry import (
     PERSON_ID,
@@ -52,10 +54,19 @@ def keys(principal: Principal) -> HeldKeys:
 
 
 _MEMBERSHIPS = select(func.concat("g:", CampaignMember.campaign_id)).where(CampaignMember.person_id == PERSON_ID)
-# A campaign's guests find its owner and managers (their directory shows them; the authors they meet there too,
-# which the index does not follow: see docs/search.md).
+# A campaign's guests find the people their directory shows them there (people.readable_clause): its owner and
+# managers, and the authors and co-authors of what they may read in it (not hidden, not deleted, not under a
+# hidden idea). Migration 0019 queues the people whose keys these change.
 PERSON_KEYS.append(select(CampaignMember.person_id, func.concat("g:", CampaignMember.campaign_id)).where(
     CampaignMember.person_id == any_(PERSON_IDS), CampaignMember.role.in_(access.MANAGERS)))
+_parent = aliased(Item, name="shown_parent")
+PERSON_KEYS.append(
+    select(Item.author_id, func.concat("g:", Item.campaign_id)).outerjoin(_parent, _parent.id == Item.parent_id)
+    .where(Item.author_id == any_(PERSON_IDS), Item.campaign_id.is_not(None), Item.hidden_at.is_(None),
+           Item.deleted_at.is_(None), _parent.hidden_at.is_(None), _parent.deleted_at.is_(None)))
+PERSON_KEYS.append(
+    select(IdeaCoauthor.person_id, func.concat("g:", Item.campaign_id)).join(Item, Item.id == IdeaCoauthor.idea_id)
+    .where(IdeaCoauthor.person_id == any_(PERSON_IDS), Item.hidden_at.is_(None), Item.deleted_at.is_(None)))
 
 
 CAMPAIGN = register(ContentKind(name="campaign", code=3, label=N_("Campaigns"), load=load,

@@ -47,7 +47,7 @@ def document_for(person: Person, tags: list[str] | None = None, keys: list[str] 
     return Document(
         kind="person", id=person.id, title=title, body="\n".join(filter(None, public)),
         private="\n".join(filter(None, private)), names=sorted(n for n in names if " " not in n), tags=tags or [],
-        visibility=["members", f"p:{person.id}", *(keys or ())], created_at=person.created_at,
+        visibility=["members", f"p:{person.id}", *dict.fromkeys(keys or ())], created_at=person.created_at,
         updated_at=person.updated_at,
         archived=person.deactivated_at is not None,
     )

@@ -48,7 +48,7 @@ PERSON_ID = bindparam("person_id", type_=BigInteger)
 PERSON_IDS = bindparam("person_ids", type_=ARRAY(BigInteger))
 # SELECTs of (person id, key) for the people of PERSON_IDS: the keys under which a person's own document is
 # visible beyond "members", so that search finds whom a guest's directory shows (people.readable_clause): the
-# members of a guest's communities, the owners and managers of their campaigns. Registered by those modules.
+# members of a guest's communities, the people they meet in their campaigns. Registered by those modules.
 PERSON_KEYS: list[Any] = []
 
 
