@@ -76,6 +76,8 @@ class Item(Base):
               postgresql_where=text("kind = 'idea'")),
         # For the foreign key: deleting items (a community's, by cascade) finds the questions that accepted them.
         Index("ix_item_accepted", "accepted_id", postgresql_where=text("accepted_id IS NOT NULL")),
+        # A person's campaigns as an author, for their search document (ideas.search's PERSON_KEYS).
+        Index("ix_item_campaign_author", "author_id", "campaign_id", postgresql_where=text("campaign_id IS NOT NULL")),
     )
 
 

@@ -5,6 +5,7 @@ Revision ID: 0019
 Revises: 0018
 Create Date: 2026-11-23 21:30:00
 """
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -61,6 +62,8 @@ CREATE TRIGGER idea_coauthor_search_person_delete AFTER DELETE ON idea_coauthor 
 
 
 def upgrade() -> None:
+    op.create_index('ix_item_campaign_author', 'item', ['author_id', 'campaign_id'], unique=False,
+                    postgresql_where=sa.text('campaign_id IS NOT NULL'))
     op.execute(FUNCTIONS)
     op.execute(TRIGGERS)
     op.execute("""
@@ -78,3 +81,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
     op.execute("DROP FUNCTION IF EXISTS search_outbox_enqueue_campaign_authors_shown()")
     op.execute("DROP FUNCTION IF EXISTS search_outbox_enqueue_campaign_author()")
+    op.drop_index('ix_item_campaign_author', table_name='item', postgresql_where=sa.text('campaign_id IS NOT NULL'))
