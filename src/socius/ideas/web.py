@@ -195,8 +195,7 @@ async def coauthor_candidates(request: Request, db: Session, principal: Caller, 
 async def coauthor_chip(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
     """One chosen co-author in the form: a ticked box (untick to leave them out)."""
     campaign = await get_campaign(db, principal, campaign_id)
-    raw = request.query_params.get("person_id", "")
-    person = await people.get_person(db, principal, int(raw) if raw.isdigit() and len(raw) < 19 else 0)
+    person = await people.get_person(db, principal, _form_id(request.query_params.get("person_id", "")))
     return render(request, "ideas/_coauthor_chips.html", {"campaign": campaign, "chosen": [person]})
 
 
@@ -205,8 +204,7 @@ async def submit_idea(request: Request, db: Session, principal: Caller, campaign
     form = await request.form()
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in ("title", "body", "tags")}
     # Numbers as numbers; anything else goes as typed, for the service to refuse by name.
-    values["coauthors"] = [int(v) if str(v).isdigit() and len(str(v)) < 19 else str(v)
-                           for v in form.getlist("coauthors")]
+    values["coauthors"] = [_form_id(str(v)) for v in form.getlist("coauthors")]
     chosen = [v for v in values["coauthors"] if isinstance(v, int)]
     try:
         view = await service.submit_idea(db, principal, campaign_id, values, ip=client_ip(request))
@@ -511,8 +509,7 @@ async def member_candidates(request: Request, db: Session, principal: Caller, ca
 @router.post("/campaigns/{campaign_id}/members")
 async def add_member(request: Request, db: Session, principal: Caller, campaign_id: int) -> Response:
     form = await _form(request)
-    raw = form.get("person_id", "").strip()
-    person_id: Any = int(raw) if raw.isdigit() and len(raw) < 19 else raw
+    person_id = _form_id(form.get("person_id", ""))
     return await _members_action(request, db, principal, campaign_id, lambda: service.add_members(
         db, principal, campaign_id, [person_id], form.get("role") or "participant", ip=client_ip(request)), "added")
 
