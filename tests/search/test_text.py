@@ -51,3 +51,16 @@ def test_mixed_text_keeps_the_order_of_words():
 def test_control_characters_and_emoji_produce_no_terms():
     empty = terms("\x00\x07🙂🙂")
     assert empty.words == [] and empty.bigrams == []
+
+
+def test_documents_are_indexed_by_the_terms_a_query_is_searched_with():
+    # Documents take the batch path (strings, built without per-term lists); queries take `analyse`. A one-character
+    # run first, between and last, kana, a text with no Han and an empty text: where the batch path joins runs.
+    samples = ["我 北京旅游，項目進度 了", "創新 AI 構想 ideas", "カタカナ 與 한국어 字", "", "only english here",
+               "的", "預拌混凝土 𠀀𠀁 專業協助 a 一"]
+    for sample, indexed in zip(samples, text.analyse_many(samples), strict=True):
+        queried = text.analyse(sample)
+        assert indexed.words.split() == queried.words
+        assert indexed.bigrams.split() == queried.bigrams
+        assert indexed.latin.split() == queried.latin
+    assert text.analyse_many(["我 北京旅游"])[0].bigrams == f"我 {text.RUN_BREAK} 北京 京旅 旅游"

@@ -173,6 +173,18 @@ class Analysed:
     latin: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Terms:
+    """`Analysed` as the index takes it: each list joined by spaces (no term holds a space). Documents are
+    analysed to these strings directly, each Han run's words and pairs joined in one call over a whole batch:
+    building a list of a few hundred short strings per document and joining it again cost a third of the
+    analysis (one process: 2,550 items/s before, 4,100-4,900 after; docs/performance.md)."""
+
+    words: str
+    bigrams: str
+    latin: str
+
+
 _STEMS: dict[str, str] = {}
 
 
@@ -192,26 +204,31 @@ def bigrams_of(run: str) -> list[str]:
 
 # Between texts analysed together: a private-use character, which no step folds, segments or joins across.
 _TEXT_BREAK = "\ue000"
-_TOKEN_BREAK = "\x01"  # joins segmenter tokens, so the tokens of each run are split apart in C, not in a loop
+# Over Han runs joined by "\n": every overlapping pair, the "\n" between runs, and a run of one character whole.
+_PAIRS = re.compile(r"(?=(..|\n|^.$))", re.MULTILINE)
 
 
 def analyse(text: str, *, normalised: bool = False) -> Analysed:
     """The terms a document is indexed by, or a query is searched with."""
-    return _analyse_normalised([text if normalised else normalise(text)])[0]
+    terms = _terms_normalised([text if normalised else normalise(text)])[0]
+    return Analysed(terms.words.split(), terms.bigrams.split(), terms.latin.split())
 
 
-def analyse_many(texts: list[str]) -> list[Analysed]:
-    """`analyse` of each text, done together: one OpenCC and one segmenter call for them all (each call costs more
-    than converting or cutting a few hundred characters; measured 3× faster on documents of ~350 characters)."""
+def analyse_many(texts: list[str]) -> list[Terms]:
+    """The terms of each text as the index takes them, done together: one OpenCC and one segmenter call for them
+    all (each call costs more than converting or cutting a few hundred characters; measured 3× faster on
+    documents of ~350 characters)."""
     joined = _TEXT_BREAK.join(t.replace(_TEXT_BREAK, " ") for t in texts)
-    return _analyse_normalised(normalise(joined).split(_TEXT_BREAK))
+    return _terms_normalised(normalise(joined).split(_TEXT_BREAK))
 
 
-def _analyse_normalised(texts: list[str]) -> list[Analysed]:
+def _terms_normalised(texts: list[str]) -> list[Terms]:
     # findall gives (han, cjk, word) per run, one of them non-empty: cheaper than match objects (hot path).
     pieces = [_RUN.findall(t) for t in texts]
     han_runs = [han for runs_ in pieces for han, _cjk, _word in runs_ if han]
-    cut = iter(_cut_runs(han_runs))
+    # Each Han run's words and pairs as one string, from one call over all the runs of all the texts.
+    han_words = iter(_cut_runs(han_runs))
+    han_pairs = iter(_pair_runs(han_runs))
     stems = _STEMS
     out = []
     for runs_ in pieces:
@@ -222,26 +239,29 @@ def _analyse_normalised(texts: list[str]) -> list[Analysed]:
             if word:
                 latin.append(word)
                 words.append(stems.get(word) or stem(word))
-                continue
-            if han:
-                words += next(cut)
-                run = han
+            elif han:
+                words.append(next(han_words))
+                bigrams.append(next(han_pairs))
             else:
                 words.append(cjk)
-                run = cjk
-            if bigrams:
-                bigrams.append(RUN_BREAK)
-            bigrams += bigrams_of(run)
-        out.append(Analysed(words, bigrams, latin))
+                bigrams.append(" ".join(bigrams_of(cjk)))
+        out.append(Terms(" ".join(words), f" {RUN_BREAK} ".join(bigrams), " ".join(latin)))
     return out
 
 
-def _cut_runs(han_runs: list[str]) -> list[list[str]]:
-    """The dictionary words of each Han run, from one segmenter call for all of them ("\n" between runs)."""
+def _cut_runs(han_runs: list[str]) -> list[str]:
+    """The dictionary words of each Han run joined by spaces, from one segmenter call for all of them (which
+    gives the "\n" between runs as a token of its own)."""
     if not han_runs:
         return []
-    tokens = _TOKEN_BREAK.join(_jieba().cut("\n".join(han_runs)))
-    return [run.split(_TOKEN_BREAK) for run in tokens.split(f"{_TOKEN_BREAK}\n{_TOKEN_BREAK}")]
+    return " ".join(_jieba().cut("\n".join(han_runs))).split(" \n ")
+
+
+def _pair_runs(han_runs: list[str]) -> list[str]:
+    """The overlapping character pairs of each Han run joined by spaces (a run of one character: itself)."""
+    if not han_runs:
+        return []
+    return " ".join(_PAIRS.findall("\n".join(han_runs))).split(" \n ")
 
 
 def runs(text: str) -> list[tuple[str, str]]:

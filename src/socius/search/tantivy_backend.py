@@ -152,19 +152,23 @@ def _texts(document: Document) -> tuple[str, str, str]:
     return document.title or "", rest, document.private or ""
 
 
-def _prepared(document: Document, title: text.Analysed, rest: text.Analysed, private: text.Analysed,
+def _joined(separator: str, first: str, second: str) -> str:
+    return f"{first}{separator}{second}" if first and second else first or second
+
+
+def _prepared(document: Document, title: text.Terms, rest: text.Terms, private: text.Terms,
               tags: list[str]) -> Prepared:
     key = uid(document.kind, document.id)
     fields: dict[str, object] = {"uid": key, "kind": document.kind}
-    bridge = [text.RUN_BREAK] if title.bigrams and rest.bigrams else []
     for name, words, bigrams in (("title", title.words, title.bigrams),
-                                 ("text", title.words + rest.words, title.bigrams + bridge + rest.bigrams),
+                                 ("text", _joined(" ", title.words, rest.words),
+                                  _joined(f" {text.RUN_BREAK} ", title.bigrams, rest.bigrams)),
                                  ("private", private.words, private.bigrams)):
         if words:
-            fields[f"{name}_w"] = " ".join(words)
+            fields[f"{name}_w"] = words
         if bigrams:
-            fields[f"{name}_b"] = " ".join(bigrams)
-    spell = title.latin + rest.latin
+            fields[f"{name}_b"] = bigrams
+    spell = [s for s in (title.latin, rest.latin) if s]
     if document.names:
         fields["names"] = " ".join(document.names)
         prefixes = {name[:n] for name in document.names for n in range(1, min(len(name), PREFIX_LENGTH) + 1)}
