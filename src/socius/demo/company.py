@@ -186,7 +186,7 @@ DEPARTMENTS: tuple[Department, ...] = (
     ), (2, 3), (
         ("創意徵集活動", "idea campaigns"), ("內部創業", "intrapreneurship"),
         ("設計思考工作坊", "design-thinking workshops"),
-        ("與新創的合作", "partnering with start-ups"), ("創新指標", "innovation metrics"),
+        ("與新創的合作", "partnering with start-ups"), ("衡量創新成效", "measuring innovation"),
     )),
     Department("Customer Success", "客戶成功部", "Vice President, Customer Success", "singapore", (
         Area("Customer Support", ("kaohsiung", "shenzhen", "monterrey"),
