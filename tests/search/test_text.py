@@ -64,3 +64,4 @@ def test_documents_are_indexed_by_the_terms_a_query_is_searched_with():
         assert indexed.bigrams.split() == queried.bigrams
         assert indexed.latin.split() == queried.latin
     assert text.analyse_many(["我 北京旅游"])[0].bigrams == f"我 {text.RUN_BREAK} 北京 京旅 旅游"
+    assert text.analyse_many(["カタカナ 字"])[0].bigrams == f"カタ タカ カナ {text.RUN_BREAK} 字"

@@ -5,10 +5,9 @@ Traditional characters, Simplified characters, pinyin or Latin letters folds to 
 
 from __future__ import annotations
 
-import operator
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -177,15 +176,15 @@ class Analysed:
 
     words: list[str]
     bigrams: list[str]
-    latin: list[str] = field(default_factory=list)
+    latin: list[str]
 
 
 @dataclass(frozen=True)
 class Terms:
     """`Analysed` as the index takes it: each list joined by spaces (no term holds a space). Documents are
-    analysed to these strings directly, each Han run's words and pairs joined in one call over a whole batch:
+    analysed to these strings directly, each run's words and pairs joined in one call over a whole batch:
     building a list of a few hundred short strings per document and joining it again cost a third of the
-    analysis (one process: 2,550 items/s before, 4,100-4,900 after; docs/performance.md)."""
+    analysis (docs/performance.md)."""
 
     words: str
     bigrams: str
@@ -203,10 +202,6 @@ def stem(word: str) -> str:
         if len(_STEMS) < 200_000:
             _STEMS[word] = stemmed
     return stemmed
-
-
-def bigrams_of(run: str) -> list[str]:
-    return [run] if len(run) == 1 else list(map(operator.add, run, run[1:]))
 
 
 # Between texts analysed together: a private-use character, which no step folds, segments or joins across.
@@ -231,9 +226,9 @@ def _terms_normalised(texts: list[str]) -> list[Terms]:
     # findall gives (han, cjk, word) per run, one of them non-empty: cheaper than match objects (hot path).
     pieces = [_RUN.findall(t) for t in texts]
     han_runs = [han for runs_ in pieces for han, _cjk, _word in runs_ if han]
-    # Each Han run's words and pairs as one string, from one call over all the runs of all the texts.
+    # Each run's words (Han) and pairs (Han, kana, hangul) as one string, from one call over all the texts' runs.
     han_words = iter(_cut_runs(han_runs))
-    han_pairs = iter(_pair_runs(han_runs))
+    pairs = iter(_pair_runs([han or cjk for runs_ in pieces for han, cjk, _word in runs_ if han or cjk]))
     stems = _STEMS
     out = []
     for runs_ in pieces:
@@ -244,12 +239,9 @@ def _terms_normalised(texts: list[str]) -> list[Terms]:
             if word:
                 latin.append(word)
                 words.append(stems.get(word) or stem(word))
-            elif han:
-                words.append(next(han_words))
-                bigrams.append(next(han_pairs))
             else:
-                words.append(cjk)
-                bigrams.append(" ".join(bigrams_of(cjk)))
+                words.append(next(han_words) if han else cjk)
+                bigrams.append(next(pairs))
         out.append(Terms(" ".join(words), f" {RUN_BREAK} ".join(bigrams), " ".join(latin)))
     return out
 
@@ -262,17 +254,17 @@ def _cut_runs(han_runs: list[str]) -> list[str]:
     return " ".join(_jieba().cut("\n".join(han_runs))).split(" \n ")
 
 
-def _pair_runs(han_runs: list[str]) -> list[str]:
-    """The overlapping character pairs of each Han run joined by spaces (a run of one character: itself).
+def _pair_runs(runs_: list[str]) -> list[str]:
+    """The overlapping character pairs of each run joined by spaces (a run of one character: itself).
 
     Built in NumPy over the code points of all the runs joined by "\n", without a string per pair (8× faster,
     measured): row i of a table holds what character i starts — its pair with the next character, or itself when
     it is a run alone or the "\n" between runs — and a space; the last character of a longer run starts nothing,
     and its row of zeros is dropped."""
-    if not han_runs:
+    if not runs_:
         return []
     np = _numpy()
-    chars = np.frombuffer("\n".join(han_runs).encode("utf-32-le"), dtype=np.uint32)
+    chars = np.frombuffer("\n".join(runs_).encode("utf-32-le"), dtype=np.uint32)
     breaks = chars == ord("\n")
     ends = np.append(breaks[1:], True)  # the last character of its run
     starts = np.insert(breaks[:-1], 0, True)
